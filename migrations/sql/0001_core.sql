@@ -83,7 +83,11 @@ CREATE TABLE revisions (
     -- the Markdown pipeline. Refreshed (not changed in meaning) when a link
     -- target appears or disappears.
     html             text NOT NULL,
-    toc              jsonb NOT NULL DEFAULT '[]'
+    toc              jsonb NOT NULL DEFAULT '[]',
+    -- Wiki link targets ("city/slug") found when rendering.
+    links            text[] NOT NULL DEFAULT '{}',
+    -- Set when the revision becomes the article's published one.
+    published_at     timestamptz
 );
 
 CREATE INDEX revisions_article_idx ON revisions (article_id, id DESC);

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hansewiki/migrations"
+	"hansewiki/migrations/pglocal"
+	"hansewiki/views"
+	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
+)
+
+// Main wires configuration → database → services → HTTP server. End-to-end
+// tests start it on port 0.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	// SkipMigrate leaves the schema alone; serving still refuses a schema
+	// that does not match this binary.
+	SkipMigrate bool
+
+	Pool    *pgxpool.Pool
+	Store   *wiki.Store
+	Handler *views.Server
+
+	cluster  *pglocal.Cluster
+	listener net.Listener
+	server   *http.Server
+}
+
+// Open connects to the database (starting the private cluster when no
+// DATABASE_URL is set), brings the schema up to date and builds services.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	dbURL := m.Config.DatabaseURL
+	if dbURL == "" {
+		m.Log.Info("no DATABASE_URL: using the private PostgreSQL cluster", "dir", filepath.Join(m.Config.DataDir, "postgres"))
+		c, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(m.Config.DataDir, "postgres")})
+		if err != nil {
+			return err
+		}
+		m.cluster = c
+		dbURL = c.URL
+	}
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if m.Pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return err
+	}
+	if err := m.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	if !m.SkipMigrate {
+		applied, err := migrations.Up(ctx, m.Pool)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			m.Log.Info("migrated database", "versions", applied)
+		}
+	}
+	if err := migrations.Check(ctx, m.Pool); err != nil {
+		return err
+	}
+	m.Store = wiki.NewStore(m.Pool, markdown.New())
+	return nil
+}
+
+// Listen binds the HTTP address (":0" picks a free port) and builds the
+// HTTP surface.
+func (m *Main) Listen(ctx context.Context) error {
+	h, err := views.New(views.Options{Store: m.Store, Log: m.Log, BaseURL: m.Config.BaseURL,
+		Ready: func(ctx context.Context) error { return m.Pool.Ping(ctx) }})
+	if err != nil {
+		return err
+	}
+	m.Handler = h
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	m.server = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// URL is the base URL of the listening server.
+func (m *Main) URL() string {
+	if m.listener == nil {
+		return ""
+	}
+	return "http://" + m.listener.Addr().String()
+}
+
+// Serve serves HTTP until ctx ends, then shuts down gracefully.
+func (m *Main) Serve(ctx context.Context) error {
+	bg, cancel := context.WithCancel(ctx)
+	defer cancel()
+	listening := make(chan struct{})
+	go m.Store.ListenPublications(bg, m.Log, func() { close(listening) }, m.Handler.Invalidate)
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		m.Log.Warn("publication listener not ready; cached pages may be stale until it connects")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.listener) }()
+	m.Log.Info("serving", "url", m.URL())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer done()
+	if err := m.server.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the database and stops a private cluster this process started.
+func (m *Main) Close() error {
+	if m.Pool != nil {
+		m.Pool.Close()
+	}
+	if m.cluster != nil {
+		if err := m.cluster.Stop(); err != nil {
+			return fmt.Errorf("stopping the private PostgreSQL cluster: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"hansewiki/wiki"
+)
+
+//go:embed demo
+var demoFS embed.FS
+
+// readArticleFiles reads the DIR/{city}/{slug}.md layout from fsys. Every
+// file that cannot be read is reported, named by its path.
+func readArticleFiles(fsys fs.FS) ([]wiki.ImportItem, error) {
+	var items []wiki.ImportItem
+	var problems []wiki.ImportProblem
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".md") {
+			return nil
+		}
+		parts := strings.Split(p, "/")
+		if len(parts) == 1 && strings.EqualFold(p, "README.md") {
+			return nil
+		}
+		if len(parts) != 2 {
+			problems = append(problems, wiki.ImportProblem{Source: p,
+				Err: errors.New("expected the layout {city}/{slug}.md")})
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		draft, err := wiki.ParseArticleFile(data)
+		if err != nil {
+			problems = append(problems, wiki.ImportProblem{Source: p, Err: err})
+			return nil
+		}
+		draft.City = parts[0]
+		draft.Slug = strings.TrimSuffix(parts[1], ".md")
+		items = append(items, wiki.ImportItem{Draft: draft, Source: p})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, &wiki.ImportError{Problems: problems}
+	}
+	return items, nil
+}
+
+func cmdImport(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hansewiki import DIR")
+	}
+	dir := fs.Arg(0)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("import: %s is not a directory", dir)
+	}
+	items, err := readArticleFiles(os.DirFS(dir))
+	if err != nil {
+		return err
+	}
+	return importItems(ctx, cfg, log, items, wiki.ImportOptions{Actor: cliActor()}, stdout, stderr)
+}
+
+func cmdSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("seed", stderr)
+	demo := fs.Bool("demo", false, "import the built-in demo articles (existing ones are kept)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*demo {
+		return errors.New("usage: hansewiki seed --demo")
+	}
+	sub, err := fsSub(demoFS, "demo")
+	if err != nil {
+		return err
+	}
+	items, err := readArticleFiles(sub)
+	if err != nil {
+		return err
+	}
+	return importItems(ctx, cfg, log, items, wiki.ImportOptions{Actor: "seed:" + cliActor(), SkipExisting: true}, stdout, stderr)
+}
+
+func fsSub(f fs.FS, dir string) (fs.FS, error) { return fs.Sub(f, dir) }
+
+func importItems(ctx context.Context, cfg Config, log *slog.Logger, items []wiki.ImportItem, opts wiki.ImportOptions, stdout, stderr io.Writer) error {
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	bar := newProgress(stderr, "Import", len(items))
+	opts.Progress = bar.Set
+	n, err := m.Store.ImportAll(ctx, items, opts)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d article(s) in %s\n", n, bar.Elapsed())
+	return nil
+}
+
+// cliActor names the operating-system user who ran a command, for the audit log.
+func cliActor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
+}
+
+func cmdExport(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: hansewiki export DIR")
+	}
+	dir := fs.Arg(0)
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("export: %s is not empty; export into a new or empty directory", dir)
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	written := 0
+	err = m.Store.EachPublished(ctx, func(a *wiki.Article) error {
+		data, err := wiki.FormatArticleFile(&a.Revision)
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", a.City, a.Slug, err)
+		}
+		name := filepath.Join(dir, a.City, a.Slug+".md")
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+		written++
+		return os.WriteFile(name, data, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d article(s) to %s\n", written, dir)
+	return nil
+}

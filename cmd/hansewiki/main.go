@@ -1,0 +1,117 @@
+// Command hansewiki runs the Hansewiki server and its administrative tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Hansewiki — the knowledge wiki of the Smarte Hanse
+
+Usage:
+  hansewiki serve [--no-migrate]   run the web server (HANSEWIKI_ADDR, default :8080)
+  hansewiki migrate                bring the database schema up to date
+  hansewiki import DIR             publish every DIR/{city}/{slug}.md as an audited import
+  hansewiki export DIR             write every published article as DIR/{city}/{slug}.md
+  hansewiki seed --demo            import the built-in demo articles
+
+Every command reads DATABASE_URL; without it, a private PostgreSQL cluster
+runs under HANSEWIKI_DATA_DIR (default ./data).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "hansewiki:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run dispatches one command; tests call it like the shell would.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg := ConfigFromEnv(getenv)
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, cfg, log, rest, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, cfg, log, rest, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, cfg, log, rest, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, cfg, log, rest, stdout, stderr)
+	case "seed":
+		return cmdSeed(ctx, cfg, log, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("hansewiki "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// open starts Main without the HTTP side, for CLI commands.
+func open(ctx context.Context, cfg Config, log *slog.Logger) (*Main, error) {
+	m := &Main{Config: cfg, Log: log}
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func cmdServe(ctx context.Context, cfg Config, log *slog.Logger, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	noMigrate := fs.Bool("no-migrate", false, "do not migrate; refuse to start on an outdated schema")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m := &Main{Config: cfg, Log: log, SkipMigrate: *noMigrate}
+	defer func() {
+		if err := m.Close(); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	if err := m.Listen(ctx); err != nil {
+		return err
+	}
+	return m.Serve(ctx)
+}
+
+func cmdMigrate(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	if err := newFlags("migrate", stderr).Parse(args); err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Fprintln(stdout, "database schema is up to date")
+	return nil
+}

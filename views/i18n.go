@@ -1,0 +1,113 @@
+package views
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+//go:embed i18n/*.json
+var catalogFS embed.FS
+
+// Languages the UI speaks; the first is the default.
+var languages = []string{"de", "en"}
+
+// catalog holds the translations of one language.
+type catalog map[string]string
+
+func loadCatalogs() (map[string]catalog, error) {
+	out := map[string]catalog{}
+	for _, lang := range languages {
+		data, err := catalogFS.ReadFile("i18n/" + lang + ".json")
+		if err != nil {
+			return nil, err
+		}
+		var c catalog
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, fmt.Errorf("i18n/%s.json: %w", lang, err)
+		}
+		out[lang] = c
+	}
+	// Every key must exist in every language, so no page shows a raw key.
+	for _, lang := range languages[1:] {
+		for k := range out[languages[0]] {
+			if _, ok := out[lang][k]; !ok {
+				return nil, fmt.Errorf("i18n/%s.json lacks %q", lang, k)
+			}
+		}
+		for k := range out[lang] {
+			if _, ok := out[languages[0]][k]; !ok {
+				return nil, fmt.Errorf("i18n/%s.json lacks %q", languages[0], k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// T translates key, filling fmt placeholders with args. An unknown key is
+// returned as is, which the catalog tests catch.
+func (c catalog) T(key string, args ...any) string {
+	s, ok := c[key]
+	if !ok {
+		return key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Date formats a time the way the language writes dates.
+func (c catalog) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(berlin)
+	if c["lang"] == "en" {
+		return t.Format("2 January 2006")
+	}
+	return fmt.Sprintf("%d. %s %d", t.Day(), c.T("month."+fmt.Sprint(int(t.Month()))), t.Year())
+}
+
+// DateTime formats a time with hours and minutes.
+func (c catalog) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return c.Date(t) + ", " + t.In(berlin).Format("15:04")
+}
+
+var berlin = func() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CET", 3600)
+}()
+
+// langCookie remembers an explicit language choice.
+const langCookie = "lang"
+
+// language picks the UI language: an explicit ?lang=, then the cookie, then
+// German. Accept-Language is not consulted: the network works in German, and
+// English is a deliberate choice.
+func language(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); isLanguage(l) {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && isLanguage(c.Value) {
+		return c.Value
+	}
+	return languages[0]
+}
+
+func isLanguage(l string) bool {
+	for _, x := range languages {
+		if strings.EqualFold(l, x) && l == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,95 @@
+package views
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// statusWriter remembers the status for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe wraps the router: request IDs, security headers, panic recovery,
+// the language cookie, structured access logs and metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; "+
+			"style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "+
+			"base-uri 'self'; form-action 'self'")
+		if l := r.URL.Query().Get("lang"); isLanguage(l) {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+				SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", id)
+				if sw.status == 0 {
+					http.Error(sw, "Interner Fehler / Internal error ("+id+")", http.StatusInternalServerError)
+				}
+			}
+			route := "unmatched"
+			if cr := mux.CurrentRoute(r); cr != nil && cr.GetName() != "" {
+				route = cr.GetName()
+			}
+			d := time.Since(start)
+			s.metrics.observe(route, sw.status, d)
+			if s.opts.AccessLog {
+				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
+					"status", sw.status, "duration_ms", float64(d.Microseconds())/1000, "request_id", id)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

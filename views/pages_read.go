@@ -1,0 +1,360 @@
+package views
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/wiki"
+	"hansewiki/wiki/textdiff"
+)
+
+const pageSize = 50
+
+// pager is the model of a list's page navigation.
+type pager struct {
+	Page    int
+	HasPrev bool
+	HasNext bool
+}
+
+func pageParam(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("page"))
+	if err != nil || n < 1 || n > 10000 {
+		return 1
+	}
+	return n
+}
+
+// listPage loads one page of articles; it fetches one extra row to know
+// whether a next page exists.
+func (s *Server) listPage(r *http.Request, f wiki.ListFilter) ([]wiki.ArticleSummary, pager, error) {
+	p := pager{Page: pageParam(r)}
+	f.Limit, f.Offset = pageSize+1, (p.Page-1)*pageSize
+	list, err := s.store.ListArticles(r.Context(), s.readerOf(r), f)
+	if len(list) > pageSize {
+		list, p.HasNext = list[:pageSize], true
+	}
+	p.HasPrev = p.Page > 1
+	return list, p, err
+}
+
+type cityCount struct {
+	wiki.City
+	Count int
+}
+
+type topicCount struct {
+	wiki.Topic
+	Name  string
+	Count int
+}
+
+type homeModel struct {
+	Page
+	Recent []wiki.ArticleSummary
+	Cities []cityCount
+	Topics []topicCount
+}
+
+func (s *Server) homePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	reader := s.readerOf(r)
+	m := &homeModel{}
+	m.Nav = "home"
+	m.Title = s.catalogs[language(r)].T("home.title")
+	var err error
+	if m.Recent, err = s.store.ListArticles(ctx, reader, wiki.ListFilter{Limit: 8}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	if m.Cities, m.Topics, err = s.overview(r); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", m)
+}
+
+// overview returns the cities and topics with the number of readable articles.
+func (s *Server) overview(r *http.Request) ([]cityCount, []topicCount, error) {
+	ctx := r.Context()
+	byCity, byTopic, err := s.store.Counts(ctx, s.readerOf(r))
+	if err != nil {
+		return nil, nil, err
+	}
+	cities, err := s.store.Cities(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	topics, err := s.store.Topics(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cc := make([]cityCount, len(cities))
+	for i, c := range cities {
+		cc[i] = cityCount{City: c, Count: byCity[c.Slug]}
+	}
+	lang := language(r)
+	tc := make([]topicCount, len(topics))
+	for i, t := range topics {
+		tc[i] = topicCount{Topic: t, Name: t.Name(lang), Count: byTopic[t.Slug]}
+	}
+	return cc, tc, nil
+}
+
+type citiesModel struct {
+	Page
+	Cities []cityCount
+}
+
+func (s *Server) citiesPage(w http.ResponseWriter, r *http.Request) {
+	m := &citiesModel{}
+	m.Nav = "cities"
+	m.Title = s.catalogs[language(r)].T("cities.title")
+	var err error
+	if m.Cities, _, err = s.overview(r); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "cities", m)
+}
+
+type cityModel struct {
+	Page
+	City     wiki.City
+	Articles []wiki.ArticleSummary
+	Pager    pager
+}
+
+func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
+	city, err := s.store.City(r.Context(), mux.Vars(r)["city"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &cityModel{City: city}
+	m.Nav = "cities"
+	m.Title = city.Name
+	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{City: city.Slug}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "city", m)
+}
+
+type articleModel struct {
+	Page
+	Article   *wiki.Article
+	Body      template.HTML // sanitized when the revision was written
+	Backlinks []wiki.ArticleSummary
+	// Old is set when an older revision is shown instead of the current one.
+	Old *wiki.Revision
+}
+
+// Rev is the revision on show.
+func (m *articleModel) Rev() *wiki.Revision {
+	if m.Old != nil {
+		return m.Old
+	}
+	return &m.Article.Revision
+}
+
+func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	reader := s.readerOf(r)
+	a, err := s.store.Article(ctx, reader, v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &articleModel{Article: a, Body: template.HTML(a.Revision.HTML)}
+	m.Title = a.Revision.Title
+	if m.Backlinks, err = s.store.Backlinks(ctx, reader, a.City, a.Slug); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "article", m)
+}
+
+func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	reader := s.readerOf(r)
+	a, err := s.store.Article(ctx, reader, v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	id, _ := strconv.ParseInt(v["id"], 10, 64)
+	rev, err := s.store.Revision(ctx, reader, a.City, a.Slug, id)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &articleModel{Article: a, Body: template.HTML(rev.HTML)}
+	if rev.ID != a.Revision.ID {
+		m.Old = rev
+	}
+	m.Title = rev.Title
+	s.render(w, r, http.StatusOK, "article", m)
+}
+
+type historyModel struct {
+	Page
+	Article   *wiki.Article
+	Revisions []wiki.RevisionSummary
+}
+
+func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	reader := s.readerOf(r)
+	a, err := s.store.Article(ctx, reader, v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &historyModel{Article: a}
+	m.Title = s.catalogs[language(r)].T("history.title", a.Revision.Title)
+	if m.Revisions, err = s.store.Revisions(ctx, reader, a.City, a.Slug); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "history", m)
+}
+
+// fieldChange is one changed metadata field in a diff.
+type fieldChange struct {
+	Label    string
+	From, To string
+}
+
+type diffModel struct {
+	Page
+	Article        *wiki.Article
+	From, To       *wiki.Revision
+	Fields         []fieldChange
+	Diff           template.HTML // escaped by textdiff
+	Added, Removed int
+	Same           bool
+}
+
+func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	reader := s.readerOf(r)
+	a, err := s.store.Article(ctx, reader, v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	from, err1 := strconv.ParseInt(q.Get("from"), 10, 64)
+	to, err2 := strconv.ParseInt(q.Get("to"), 10, 64)
+	if q.Get("to") == "" {
+		to, err2 = a.Revision.ID, nil
+	}
+	if err := errors.Join(err1, err2); err != nil {
+		s.htmlError(w, r, fmt.Errorf("diff needs revision numbers: %w", wiki.ErrNotFound))
+		return
+	}
+	if from > to {
+		from, to = to, from
+	}
+	m := &diffModel{Article: a}
+	if m.From, err = s.store.Revision(ctx, reader, a.City, a.Slug, from); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	if m.To, err = s.store.Revision(ctx, reader, a.City, a.Slug, to); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	m.Title = c.T("diff.title", a.Revision.Title)
+	m.Fields = metadataChanges(c, m.From, m.To)
+	words := textdiff.Words(m.From.Body, m.To.Body)
+	m.Added, m.Removed = textdiff.Stats(words)
+	m.Same = m.From.Body == m.To.Body
+	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(m.From.Body, m.To.Body)))
+	s.render(w, r, http.StatusOK, "diff", m)
+}
+
+func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
+	var out []fieldChange
+	add := func(key, from, to string) {
+		if from != to {
+			out = append(out, fieldChange{Label: c.T(key), From: from, To: to})
+		}
+	}
+	year := func(y int) string {
+		if y == 0 {
+			return ""
+		}
+		return strconv.Itoa(y)
+	}
+	add("field.title", a.Title, b.Title)
+	add("field.visibility", c.T("visibility."+string(a.Visibility)), c.T("visibility."+string(b.Visibility)))
+	add("field.topics", fmt.Sprint(a.Topics), fmt.Sprint(b.Topics))
+	add("field.tags", fmt.Sprint(a.Tags), fmt.Sprint(b.Tags))
+	add("field.status", a.Status, b.Status)
+	add("field.start_year", year(a.StartYear), year(b.StartYear))
+	add("field.cost", a.Cost, b.Cost)
+	add("field.funding", a.Funding, b.Funding)
+	add("field.partners", a.Partners, b.Partners)
+	add("field.contact", a.Contact, b.Contact)
+	return out
+}
+
+type topicsModel struct {
+	Page
+	Topics []topicCount
+}
+
+func (s *Server) topicsPage(w http.ResponseWriter, r *http.Request) {
+	m := &topicsModel{}
+	m.Nav = "topics"
+	m.Title = s.catalogs[language(r)].T("topics.title")
+	var err error
+	if _, m.Topics, err = s.overview(r); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "topics", m)
+}
+
+type topicModel struct {
+	Page
+	Topic    wiki.Topic
+	Status   string
+	Articles []wiki.ArticleSummary
+	Pager    pager
+}
+
+func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
+	t, err := s.store.Topic(r.Context(), mux.Vars(r)["topic"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &topicModel{Topic: t}
+	m.Nav = "topics"
+	m.Title = t.Name(language(r))
+	if st := r.URL.Query().Get("status"); st != "" {
+		for _, known := range wiki.Statuses {
+			if st == known {
+				m.Status = st
+			}
+		}
+	}
+	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{Topic: t.Slug, Status: m.Status}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "topic", m)
+}

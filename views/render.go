@@ -1,0 +1,188 @@
+package views
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"hansewiki/wiki"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Page is the part of every page model that the layout uses.
+type Page struct {
+	Lang  string
+	Title string
+	// Path is the request path, for the language switch and skip links.
+	Path string
+	// Nav names the active navigation entry.
+	Nav string
+	// Canonical is the absolute URL of the page when a base URL is configured.
+	Canonical string
+	// Query is the current search text, shown in the header's search box.
+	Query string
+}
+
+func (p *Page) page() *Page { return p }
+
+// pageModel is implemented by every page model through its embedded Page.
+type pageModel interface{ page() *Page }
+
+// templates holds one parsed template set per page and language, all parsed
+// at start-up so a broken template fails the boot, not a request.
+type templates struct {
+	byLang map[string]map[string]*template.Template
+}
+
+func (s *Server) parseTemplates() (*templates, error) {
+	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{byLang: map[string]map[string]*template.Template{}}
+	for _, lang := range languages {
+		base, err := template.New("").Funcs(s.funcs(lang)).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+		if err != nil {
+			return nil, err
+		}
+		t.byLang[lang] = map[string]*template.Template{}
+		for _, p := range pages {
+			clone, err := base.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := clone.ParseFS(templateFS, p); err != nil {
+				return nil, err
+			}
+			name := strings.TrimSuffix(path.Base(p), ".html")
+			t.byLang[lang][name] = clone
+		}
+	}
+	return t, nil
+}
+
+func (s *Server) funcs(lang string) template.FuncMap {
+	c := s.catalogs[lang]
+	return template.FuncMap{
+		"t":        c.T,
+		"date":     c.Date,
+		"datetime": c.DateTime,
+		"url":      s.url,
+		"asset":    s.static.url,
+		"topicName": func(slug string) string {
+			if t, ok := s.topicNames()[slug]; ok {
+				return t.Name(lang)
+			}
+			return slug
+		},
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"query": func(kv ...string) template.URL {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] != "" {
+					v.Set(kv[i], kv[i+1])
+				}
+			}
+			return template.URL(v.Encode())
+		},
+		"add": func(a, b int) int { return a + b },
+		"list": func(s ...string) []string { return s },
+		// tn picks the singular form (key.one) for a count of one.
+		"tn": func(key string, n int) string {
+			if _, ok := c[key+".one"]; ok && n == 1 {
+				return c.T(key + ".one")
+			}
+			return c.T(key, n)
+		},
+	}
+}
+
+// url builds the path of a named route; a wrong name or missing variable is
+// a template bug that the start-up parse cannot see, so it is logged loudly
+// and yields a harmless link.
+func (s *Server) url(name string, pairs ...string) string {
+	r := s.router.Get(name)
+	if r == nil {
+		s.log.Error("template links to unknown route", "route", name)
+		return "/"
+	}
+	u, err := r.URLPath(pairs...)
+	if err != nil {
+		s.log.Error("cannot build route URL", "route", name, "err", err)
+		return "/"
+	}
+	return u.Path
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes a page into a buffer first, so a failing template never
+// sends half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageModel) {
+	p := data.page()
+	p.Lang = language(r)
+	p.Path = r.URL.Path
+	if s.opts.BaseURL != "" {
+		p.Canonical = strings.TrimSuffix(s.opts.BaseURL, "/") + r.URL.Path
+	}
+	tmpl := s.tmpl.byLang[p.Lang][name]
+	if tmpl == nil {
+		s.serverError(w, r, fmt.Errorf("no template %q", name))
+		return
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := tmpl.ExecuteTemplate(buf, "layout", data); err != nil {
+		s.serverError(w, r, fmt.Errorf("template %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the model of the error page.
+type errorPage struct {
+	Page
+	Status  int
+	Message string
+}
+
+// htmlError shows the error page for err with the status the error table gives.
+func (s *Server) htmlError(w http.ResponseWriter, r *http.Request, err error) {
+	status, _ := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.serverError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	p := &errorPage{Status: status, Message: c.T(fmt.Sprintf("error.%d", status))}
+	p.Title = c.T(fmt.Sprintf("error.%d.title", status))
+	s.render(w, r, status, "error", p)
+}
+
+// serverError logs err with the request and answers 500 without details.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+	http.Error(w, "Interner Fehler / Internal error ("+requestID(r.Context())+")", http.StatusInternalServerError)
+}
+
+// topicNames caches the topic list for template lookups; refreshed with the
+// page cache because topics change rarely (admin edits publish a flush).
+func (s *Server) topicNames() map[string]wiki.Topic {
+	s.topicsMu.RLock()
+	m := s.topics
+	s.topicsMu.RUnlock()
+	return m
+}

@@ -1,0 +1,169 @@
+package views
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/wiki"
+)
+
+// Options configure the HTTP surface.
+type Options struct {
+	Store   *wiki.Store
+	Log     *slog.Logger
+	BaseURL string
+	// Ready reports whether the database answers, for /readyz.
+	Ready func(context.Context) error
+	// AccessLog logs every request at info level.
+	AccessLog bool
+	// PageCacheBytes bounds the rendered-page cache (default 64 MiB).
+	PageCacheBytes int
+}
+
+// Server is the HTTP handler of Hansewiki.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	store    *wiki.Store
+	router   *mux.Router
+	handler  http.Handler
+	catalogs map[string]catalog
+	tmpl     *templates
+	static   *staticFiles
+	cache    *pageCache
+	metrics  *metrics
+
+	topicsMu sync.RWMutex
+	topics   map[string]wiki.Topic
+}
+
+// New builds the route table and parses every template.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("views: no store")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.PageCacheBytes == 0 {
+		opts.PageCacheBytes = 64 << 20
+	}
+	s := &Server{opts: opts, log: opts.Log, store: opts.Store, metrics: newMetrics(),
+		cache: newPageCache(opts.PageCacheBytes)}
+	var err error
+	if s.catalogs, err = loadCatalogs(); err != nil {
+		return nil, err
+	}
+	if s.static, err = loadStatic(); err != nil {
+		return nil, err
+	}
+	s.router = mux.NewRouter()
+	s.router.StrictSlash(true)
+	for _, rt := range s.routes() {
+		h := s.authorize(rt)
+		if rt.page {
+			h = s.cached(h)
+		}
+		s.router.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
+	}
+	s.router.PathPrefix("/static/").Handler(s.static).Methods(http.MethodGet, http.MethodHead).Name("static")
+	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
+	s.router.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+	if s.tmpl, err = s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.handler = s.observe(s.router)
+	s.refreshTopics()
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Metrics lets other components publish gauges on /metrics.
+func (s *Server) Metrics() interface{ Gauge(string, func() float64) } { return s.metrics }
+
+func (s *Server) refreshTopics() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5e9)
+	defer cancel()
+	topics, err := s.store.Topics(ctx)
+	if err != nil {
+		s.log.Warn("loading topics", "err", err)
+		return
+	}
+	m := make(map[string]wiki.Topic, len(topics))
+	for _, t := range topics {
+		m[t.Slug] = t
+	}
+	s.topicsMu.Lock()
+	s.topics = m
+	s.topicsMu.Unlock()
+}
+
+func isAPI(r *http.Request) bool {
+	return len(r.URL.Path) >= 8 && r.URL.Path[:8] == "/api/v1/"
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	err := wiki.ErrNotFound
+	if isAPI(r) {
+		s.apiError(w, r, err)
+		return
+	}
+	s.htmlError(w, r, err)
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		writeJSON(w, http.StatusMethodNotAllowed, apiErrorBody{Error: apiErrorDetail{Code: "method_not_allowed", Message: "method not allowed"}})
+		return
+	}
+	http.Error(w, "Methode nicht erlaubt / Method not allowed", http.StatusMethodNotAllowed)
+}
+
+type apiErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+type apiErrorBody struct {
+	Error apiErrorDetail `json:"error"`
+}
+
+// apiError answers with the spec's error format; internal errors are logged
+// and not described to the client.
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := statusOf(err)
+	d := apiErrorDetail{Code: code, Message: err.Error()}
+	var inv *wiki.InvalidError
+	if errors.As(err, &inv) {
+		d.Field, d.Message = inv.Field, inv.Message
+	}
+	if status == http.StatusInternalServerError {
+		s.log.Error("api request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		d.Message = "internal error (request " + requestID(r.Context()) + ")"
+	}
+	writeJSON(w, status, apiErrorBody{Error: d})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"encoding failed"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,48 @@
+package views
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"hansewiki/migrations/pgtest"
+	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newTestServer builds the HTTP surface on a fresh database holding items.
+func newTestServer(t *testing.T, items ...wiki.ImportItem) *Server {
+	t.Helper()
+	store := wiki.NewStore(pgtest.Pool(t), markdown.New())
+	if len(items) > 0 {
+		if _, err := store.ImportAll(context.Background(), items, wiki.ImportOptions{Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := New(Options{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func do(t *testing.T, h http.Handler, method, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	return rec
+}
+
+var sampleItems = []wiki.ImportItem{
+	{Source: "a", Draft: wiki.Draft{City: "luebeck", Title: "Quartiersbus in Lübeck", Visibility: wiki.Public,
+		Topics: []string{"mobilitaet"}, Tags: []string{"bus"}, Body: "## Überblick\n\nDer Bus fährt.\n",
+		Experience: wiki.Experience{Status: "umsetzung", StartYear: 2023}}},
+	{Source: "b", Draft: wiki.Draft{City: "luebeck", Title: "Intern", Visibility: wiki.Network, Body: "Geheim"}},
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

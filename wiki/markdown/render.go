@@ -1,0 +1,148 @@
+package markdown
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"hansewiki/wiki/slug"
+)
+
+// Link is one wiki link target found in a document.
+type Link struct{ City, Slug string }
+
+// Heading is one entry of the table of contents.
+type Heading struct {
+	Level int    `json:"level"`
+	ID    string `json:"id"`
+	Text  string `json:"text"`
+}
+
+// Result of rendering one revision.
+type Result struct {
+	HTML  string
+	TOC   []Heading
+	Links []Link
+}
+
+// Exists reports which of the given link targets exist (same order and
+// length as the input). A nil Exists means all exist.
+type Exists func(targets []Link) ([]bool, error)
+
+// Renderer turns Markdown into sanitized HTML. It is built once and safe
+// for concurrent use.
+type Renderer struct {
+	md     goldmark.Markdown
+	policy *bluemonday.Policy
+	states sync.Pool // *renderState, so buffers are reused across renders
+}
+
+// New builds the Markdown pipeline and the sanitizer policy.
+func New() *Renderer {
+	r := &Renderer{policy: newPolicy()}
+	r.md = goldmark.New(
+		goldmark.WithExtensions(
+			// GFM (extension.GFM) with tables aligned by attribute, as the
+			// sanitizer allows no style attribute. No typographer: German
+			// quotes stay as written.
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+			extension.Strikethrough,
+			extension.Linkify,
+			extension.TaskList,
+			extension.Footnote,
+			newHighlighting(),
+			wikiLinks{},
+		),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithRendererOptions(
+			// Raw HTML goes through to the sanitizer, which decides.
+			html.WithUnsafe(),
+			renderer.WithNodeRenderers(
+				util.Prioritized(linkRenderer{}, 500),
+				util.Prioritized(sanitizeMarkRenderer{}, 500),
+			),
+		),
+	)
+	r.states.New = func() any { return new(renderState) }
+	return r
+}
+
+// errExistsLen reports an Exists func that broke its contract.
+var errExistsLen = errors.New("markdown: exists returned a result of the wrong length")
+
+// Render renders src for an article owned by city. Wiki links [[slug]]
+// resolve to city; [[other/slug]] and [[other/slug|text]] to other cities.
+// exists is called at most once, with all distinct targets.
+func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error) {
+	st := r.states.Get().(*renderState)
+	defer r.release(st)
+
+	st.ids.reset()
+	ctx := parser.NewContext(parser.WithIDs(&st.ids))
+	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(ctx))
+
+	var res Result
+	st.home = slug.Make(city, maxSlugLen)
+	st.collectDocument(doc, src, &res)
+	if len(st.targets) > 0 {
+		res.Links = slices.Clone(st.targets)
+		if exists != nil {
+			found, err := exists(slices.Clone(st.targets))
+			if err != nil {
+				return Result{}, fmt.Errorf("markdown: checking wiki link targets: %w", err)
+			}
+			if len(found) != len(st.targets) {
+				return Result{}, errExistsLen
+			}
+			for i, n := range st.wikis {
+				n.missing = !found[st.wikiTarget[i]]
+			}
+		}
+	}
+
+	st.raw.Reset()
+	if st.bw == nil {
+		st.bw = bufio.NewWriterSize(&st.raw, 8<<10)
+	} else {
+		st.bw.Reset(&st.raw)
+	}
+	if err := r.md.Renderer().Render(st.bw, src, doc); err != nil {
+		return Result{}, fmt.Errorf("markdown: rendering: %w", err)
+	}
+
+	out, err := r.sanitizeRegions(st)
+	if err != nil {
+		return Result{}, fmt.Errorf("markdown: sanitizing: %w", err)
+	}
+	res.HTML = string(out)
+	return res, nil
+}
+
+// maxPooledBuf keeps one huge document from pinning its buffers forever.
+const maxPooledBuf = 1 << 20
+
+func (r *Renderer) release(st *renderState) {
+	if st.raw.Cap() > maxPooledBuf || st.clean.Cap() > maxPooledBuf || st.sanitized.Cap() > maxPooledBuf {
+		return
+	}
+	clear(st.wikis) // drop references into the AST
+	st.wikis, st.wikiTarget, st.targets = st.wikis[:0], st.wikiTarget[:0], st.targets[:0]
+	clear(st.index)
+	st.fixed, st.marks = st.fixed[:0], st.marks[:0]
+	clear(st.open)
+	st.open = st.open[:0]
+	st.in.Reset(nil)
+	st.region = st.region[:0]
+	r.states.Put(st)
+}

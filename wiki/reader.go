@@ -1,0 +1,67 @@
+package wiki
+
+import (
+	"slices"
+	"strconv"
+)
+
+// Reader is what one viewer may read: the single visibility rule that
+// pages, API, history, backlinks, feeds and search all apply. The zero
+// Reader is an anonymous visitor, who reads public articles only. auth
+// builds Readers from identities and roles.
+type Reader struct {
+	// Member: signed in, so network articles are readable.
+	Member bool
+	// Cities whose city-only articles are readable; "*" means every city.
+	Cities []string
+}
+
+// AllCities is the Cities entry that stands for every city.
+const AllCities = "*"
+
+// CanRead reports whether the reader may read an article of city with
+// visibility v.
+func (r Reader) CanRead(city string, v Visibility) bool {
+	switch v {
+	case Public:
+		return true
+	case Network:
+		return r.Member
+	case CityVis:
+		return r.Member && (slices.Contains(r.Cities, AllCities) || slices.Contains(r.Cities, city))
+	}
+	return false
+}
+
+// Key identifies the reader's access class, e.g. for caches of rendered
+// pages: two readers with the same key see exactly the same articles.
+func (r Reader) Key() string {
+	switch {
+	case !r.Member:
+		return "anon"
+	case len(r.Cities) == 0:
+		return "member"
+	}
+	c := slices.Clone(r.Cities)
+	slices.Sort(c)
+	key := "city"
+	for _, s := range c {
+		key += ":" + s
+	}
+	return key
+}
+
+// sqlFilter returns a SQL condition on a visibility column and a city column
+// that holds exactly when CanRead would; args receive the parameters.
+func (r Reader) sqlFilter(visCol, cityCol string, args *[]any) string {
+	switch {
+	case !r.Member:
+		return visCol + " = 'public'"
+	case slices.Contains(r.Cities, AllCities):
+		return "true"
+	case len(r.Cities) == 0:
+		return visCol + " IN ('public', 'network')"
+	}
+	*args = append(*args, r.Cities)
+	return "(" + visCol + " IN ('public', 'network') OR " + cityCol + " = ANY($" + strconv.Itoa(len(*args)) + "))"
+}

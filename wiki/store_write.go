@@ -1,0 +1,345 @@
+package wiki
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/wiki/markdown"
+)
+
+// PublishedChannel is the PostgreSQL NOTIFY channel that announces every
+// publication ("city/slug") to all instances, e.g. to drop cached pages.
+const PublishedChannel = "hansewiki_published"
+
+// CreateArticle reserves city/slug for a new article. It stays unpublished,
+// and invisible to readers, until its first revision is published.
+func CreateArticle(ctx context.Context, tx pgx.Tx, city, slug string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO articles (city, slug) VALUES ($1, $2) RETURNING id`, city, slug).Scan(&id)
+	switch pgCode(err) {
+	case "":
+		return id, err
+	case "23505":
+		return 0, fmt.Errorf("article %s/%s already exists: %w", city, slug, ErrConflict)
+	case "23503":
+		return 0, invalid("city", "city.unknown", "there is no city %q", city)
+	}
+	return 0, err
+}
+
+// InsertRevision normalises and validates d, renders it, and writes it as a
+// new immutable revision of the article. baseID is the revision it was based
+// on (0 for a new article).
+func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID, authorID int64, d *Draft) (Revision, error) {
+	if err := d.Normalize(); err != nil {
+		return Revision{}, err
+	}
+	if err := checkTopics(ctx, tx, d.Topics); err != nil {
+		return Revision{}, err
+	}
+	res, err := s.render(ctx, tx, d.City, d.Body)
+	if err != nil {
+		return Revision{}, err
+	}
+	toc, err := json.Marshal(res.TOC)
+	if err != nil {
+		return Revision{}, err
+	}
+	var base *int64
+	if baseID != 0 {
+		base = &baseID
+	}
+	var startYear *int
+	if d.StartYear != 0 {
+		startYear = &d.StartYear
+	}
+	rev := Revision{ArticleID: articleID, City: d.City, Slug: d.Slug, BaseRevisionID: baseID,
+		Title: d.Title, Body: d.Body, Summary: d.Summary, Topics: d.Topics, Tags: d.Tags,
+		Visibility: d.Visibility, Experience: d.Experience, HTML: res.HTML, TOC: res.TOC,
+		Links: linkKeys(res.Links)}
+	err = tx.QueryRow(ctx, `INSERT INTO revisions (article_id, base_revision_id, title, body, summary,
+			visibility, topics, tags, status, start_year, cost, funding, partners, contact,
+			author_id, html, toc, links)
+		VALUES (@article, @base, @title, @body, @summary, @visibility, @topics, @tags, @status,
+			@start_year, @cost, @funding, @partners, @contact, @author, @html, @toc, @links)
+		RETURNING id, created_at, (SELECT username FROM users WHERE id = @author)`,
+		pgx.NamedArgs{"article": articleID, "base": base, "title": d.Title, "body": d.Body,
+			"summary": d.Summary, "visibility": string(d.Visibility), "topics": d.Topics, "tags": d.Tags,
+			"status": d.Status, "start_year": startYear, "cost": d.Cost, "funding": d.Funding,
+			"partners": d.Partners, "contact": d.Contact, "author": authorID, "html": res.HTML,
+			"toc": toc, "links": rev.Links},
+	).Scan(&rev.ID, &rev.CreatedAt, &rev.Author)
+	if err != nil {
+		return Revision{}, fmt.Errorf("inserting revision: %w", err)
+	}
+	return rev, nil
+}
+
+func checkTopics(ctx context.Context, tx pgx.Tx, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT t FROM unnest($1::text[]) t WHERE t NOT IN (SELECT slug FROM topics)`, topics)
+	unknown, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return invalid("topics", "topics.unknown", "unknown topic %q", unknown[0])
+	}
+	return nil
+}
+
+// render runs the Markdown pipeline, resolving wiki links against the
+// articles published as seen by tx.
+func (s *Store) render(ctx context.Context, tx pgx.Tx, city, body string) (markdown.Result, error) {
+	exists := func(targets []markdown.Link) ([]bool, error) {
+		cities := make([]string, len(targets))
+		slugs := make([]string, len(targets))
+		for i, t := range targets {
+			cities[i], slugs[i] = t.City, t.Slug
+		}
+		rows, _ := tx.Query(ctx, `SELECT EXISTS (SELECT 1 FROM articles a
+				WHERE a.city = t.city AND a.slug = t.slug AND a.published_revision_id IS NOT NULL)
+			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(city, slug, n)
+			ORDER BY t.n`, cities, slugs)
+		return pgx.CollectRows(rows, pgx.RowTo[bool])
+	}
+	res, err := s.renderer.Render([]byte(body), city, exists)
+	if err != nil {
+		return res, fmt.Errorf("rendering: %w", err)
+	}
+	return res, nil
+}
+
+func linkKeys(links []markdown.Link) []string {
+	out := make([]string, len(links))
+	for i, l := range links {
+		out[i] = l.City + "/" + l.Slug
+	}
+	return out
+}
+
+// Publish makes revision revID the published revision of its article,
+// provided the article's published revision is still baseID (0: none yet);
+// otherwise it returns ErrConflict and changes nothing. In the same
+// transaction it updates the link graph, queues the article for the search
+// index and announces the publication to every instance.
+func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID int64) error {
+	var current *int64
+	var city, slug string
+	err := tx.QueryRow(ctx, `SELECT published_revision_id, city, slug FROM articles WHERE id = $1 FOR UPDATE`,
+		articleID).Scan(&current, &city, &slug)
+	if err != nil {
+		return notFound(err, fmt.Sprintf("article %d", articleID))
+	}
+	var cur int64
+	if current != nil {
+		cur = *current
+	}
+	if cur != baseID {
+		return fmt.Errorf("article %s/%s was changed since revision %d (now %d): %w", city, slug, baseID, cur, ErrConflict)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE revisions SET published_at = now() WHERE id = $1 AND article_id = $2`, revID, articleID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("revision %d of article %d: %w", revID, articleID, ErrNotFound)
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`UPDATE articles SET published_revision_id = $2, published_at = now() WHERE id = $1`, articleID, revID)
+	batch.Queue(`DELETE FROM article_links WHERE from_article_id = $1`, articleID)
+	batch.Queue(`INSERT INTO article_links (from_article_id, to_city, to_slug)
+		SELECT $1, split_part(l, '/', 1), split_part(l, '/', 2) FROM revisions, unnest(links) l
+		WHERE id = $2 ON CONFLICT DO NOTHING`, articleID, revID)
+	batch.Queue(`INSERT INTO search_outbox (article_id) VALUES ($1)`, articleID)
+	batch.Queue(`SELECT pg_notify($1, $2)`, PublishedChannel, city+"/"+slug)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("publishing %s/%s: %w", city, slug, err)
+	}
+	if cur == 0 {
+		// A new article turns its inbound links from "missing" to present.
+		return s.rerenderLinkers(ctx, tx, city, slug)
+	}
+	return nil
+}
+
+// rerenderLinkers refreshes the stored rendering of published revisions
+// that link to city/slug, so their links are no longer marked missing.
+func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug string) error {
+	type linker struct {
+		ID   int64
+		City string
+		Body string
+	}
+	rows, _ := tx.Query(ctx, `SELECT r.id, a.city, r.body FROM article_links l
+		JOIN articles a ON a.id = l.from_article_id
+		JOIN revisions r ON r.id = a.published_revision_id
+		WHERE l.to_city = $1 AND l.to_slug = $2`, city, slug)
+	linkers, err := pgx.CollectRows(rows, pgx.RowToStructByPos[linker])
+	if err != nil {
+		return err
+	}
+	for _, l := range linkers {
+		res, err := s.render(ctx, tx, l.City, l.Body)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE revisions SET html = $2 WHERE id = $1`, l.ID, res.HTML); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImportItem is one article of an administrative import.
+type ImportItem struct {
+	Draft  Draft
+	Source string // where it came from, e.g. "luebeck/gruendaecher.md"
+}
+
+// ImportError lists every item that cannot be imported, by source.
+type ImportError struct {
+	Problems []ImportProblem
+}
+
+// ImportProblem is one item's error.
+type ImportProblem struct {
+	Source string
+	Err    error
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d file(s) cannot be imported; nothing was imported:", len(e.Problems))
+	for _, p := range e.Problems {
+		fmt.Fprintf(&b, "\n  %s: %v", p.Source, p.Err)
+	}
+	return b.String()
+}
+
+// ImportOptions describe an administrative import.
+type ImportOptions struct {
+	Actor string // who ran the import, for the audit log
+	// SkipExisting leaves articles that already exist alone instead of
+	// refusing the import (demo seeding).
+	SkipExisting bool
+	// Progress, when set, is called after each article.
+	Progress func(done int, source string)
+}
+
+// ImportAll publishes every item as a new article, as an audited
+// administrative import that needs no review, all in one transaction:
+// either every article is imported or none is. Items are checked first, so
+// the error lists every bad item, not just the first. An article that
+// already exists is a conflict: imports never overwrite.
+func (s *Store) ImportAll(ctx context.Context, items []ImportItem, opts ImportOptions) (imported int, err error) {
+	todo, err := s.checkImport(ctx, items, opts.SkipExisting)
+	if err != nil {
+		return 0, err
+	}
+	err = s.txFunc(ctx, func(tx pgx.Tx) error {
+		for i, it := range todo {
+			if err := s.importOne(ctx, tx, it, opts.Actor); err != nil {
+				return &ImportError{Problems: []ImportProblem{{Source: it.Source, Err: err}}}
+			}
+			if opts.Progress != nil {
+				opts.Progress(i+1, it.Source)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(todo), nil
+}
+
+// checkImport validates all items against the limits, the cities and topics
+// and the existing articles, and returns those to import.
+func (s *Store) checkImport(ctx context.Context, items []ImportItem, skipExisting bool) ([]ImportItem, error) {
+	cities, err := s.Cities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	topics, err := s.Topics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, c := range cities {
+		known["city:"+c.Slug] = true
+	}
+	for _, t := range topics {
+		known["topic:"+t.Slug] = true
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT city || '/' || slug FROM articles`)
+	existing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range existing {
+		known["article:"+e] = true
+	}
+	var problems []ImportProblem
+	var todo []ImportItem
+	seen := map[string]string{}
+	for _, it := range items {
+		d := &it.Draft
+		problem := func(err error) { problems = append(problems, ImportProblem{Source: it.Source, Err: err}) }
+		if err := d.Normalize(); err != nil {
+			problem(err)
+			continue
+		}
+		key := d.City + "/" + d.Slug
+		switch {
+		case !known["city:"+d.City]:
+			problem(invalid("city", "city.unknown", "there is no city %q", d.City))
+			continue
+		case seen[key] != "":
+			problem(fmt.Errorf("duplicate slug: %s is also imported from %s: %w", key, seen[key], ErrConflict))
+			continue
+		case known["article:"+key] && skipExisting:
+			continue
+		case known["article:"+key]:
+			problem(fmt.Errorf("duplicate slug: article %s already exists: %w", key, ErrConflict))
+			continue
+		}
+		seen[key] = it.Source
+		for _, t := range d.Topics {
+			if !known["topic:"+t] {
+				problem(invalid("topics", "topics.unknown", "unknown topic %q", t))
+				break
+			}
+		}
+		todo = append(todo, it)
+	}
+	if len(problems) > 0 {
+		return nil, &ImportError{Problems: problems}
+	}
+	return todo, nil
+}
+
+func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor string) error {
+	d := it.Draft
+	id, err := CreateArticle(ctx, tx, d.City, d.Slug)
+	if err != nil {
+		return err
+	}
+	rev, err := s.InsertRevision(ctx, tx, id, 0, SystemUserID, &d)
+	if err != nil {
+		return err
+	}
+	if err := s.Publish(ctx, tx, id, rev.ID, 0); err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"revision": rev.ID, "source": it.Source})
+	_, err = tx.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail) VALUES ($1, 'article.import', $2, $3)`,
+		actor, "article:"+d.City+"/"+d.Slug, detail)
+	return err
+}
