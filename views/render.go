@@ -95,7 +95,7 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			}
 			return template.URL(v.Encode())
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":  func(a, b int) int { return a + b },
 		"list": func(s ...string) []string { return s },
 		// tn picks the singular form (key.one) for a count of one.
 		"tn": func(key string, n int) string {

@@ -124,13 +124,13 @@ type ArticleSummary struct {
 
 // RevisionSummary is one row of an article's history.
 type RevisionSummary struct {
-	ID          int64     `json:"id"`
-	Author      string    `json:"author"`
-	AuthorName  string    `json:"-"`
-	Summary     string    `json:"summary"`
-	Title       string    `json:"-"`
-	CreatedAt   time.Time `json:"created_at"`
-	Published   bool      `json:"published"`
-	IsCurrent   bool      `json:"-"`
-	BodyBytes   int       `json:"-"`
+	ID         int64     `json:"id"`
+	Author     string    `json:"author"`
+	AuthorName string    `json:"-"`
+	Summary    string    `json:"summary"`
+	Title      string    `json:"-"`
+	CreatedAt  time.Time `json:"created_at"`
+	Published  bool      `json:"published"`
+	IsCurrent  bool      `json:"-"`
+	BodyBytes  int       `json:"-"`
 }

@@ -255,4 +255,3 @@ func startServerB(b *testing.B, dbURL string) *Main {
 	}
 	return m
 }
-

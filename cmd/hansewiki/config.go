@@ -35,4 +35,3 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	}
 	return c
 }
-

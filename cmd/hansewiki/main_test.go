@@ -199,7 +199,9 @@ func TestReadingEndToEnd(t *testing.T) {
 			t.Errorf("GET %s = %d, want 404", path, status)
 		}
 	}
-	var apiErr struct{ Error struct{ Code, Message string } }
+	var apiErr struct {
+		Error struct{ Code, Message string }
+	}
 	if getJSON(t, base+"/api/v1/articles/wismar/gruendach-kataster", &apiErr); apiErr.Error.Code != "not_found" {
 		t.Errorf("API error body = %+v", apiErr)
 	}
