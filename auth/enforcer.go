@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// RBAC with domains. Policies apply in any domain (p.dom "*"); a role
+// granted in the domain "*" holds in every city (see allowed).
+const casbinModel = `
+[request_definition]
+r = sub, dom, obj, act
+
+[policy_definition]
+p = sub, dom, obj, act
+
+[role_definition]
+g = _, _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && keyMatch(r.dom, p.dom) && r.obj == p.obj && r.act == p.act
+`
+
+// Action is something a route or service asks permission for.
+type Action struct {
+	Obj, Act string
+	// AnyCity: holding the permission in any city suffices (authors may
+	// propose changes to every city's articles).
+	AnyCity bool
+	// Network: only the domain "*" counts (network administration).
+	Network bool
+}
+
+// The actions of the specification's permission table. Reading public and
+// network articles needs no role; it is decided by visibility alone.
+var (
+	ReadCityArticles = Action{Obj: "article", Act: "read_city"}
+	CreateArticle    = Action{Obj: "article", Act: "create"}
+	ArchiveArticle   = Action{Obj: "article", Act: "archive"}
+	ProposeChange    = Action{Obj: "change", Act: "propose", AnyCity: true}
+	ReviewChange     = Action{Obj: "change", Act: "review"}
+	ManageCity       = Action{Obj: "city", Act: "manage"}
+	ReadAudit        = Action{Obj: "audit", Act: "read", AnyCity: true}
+	ManageNetwork    = Action{Obj: "network", Act: "manage", Network: true}
+)
+
+// PolicyChannel announces policy changes to every instance.
+const PolicyChannel = "hansewiki_policy"
+
+// enforcer wraps a synced casbin enforcer whose policy is loaded from the
+// casbin_rules table. Writes go through Service in a transaction with
+// their audit event, and every instance reloads on PolicyChannel.
+type enforcer struct {
+	// mu orders checks against reloads: casbin's cache is filled after a
+	// decision, so without it a decision made on the old policy could be
+	// cached after the reload cleared the cache.
+	mu sync.RWMutex
+	e  *casbin.SyncedCachedEnforcer
+}
+
+func newEnforcer(pool *pgxpool.Pool) (*enforcer, error) {
+	m, err := model.NewModelFromString(casbinModel)
+	if err != nil {
+		return nil, err
+	}
+	e, err := casbin.NewSyncedCachedEnforcer(m, &pgAdapter{pool: pool})
+	if err != nil {
+		return nil, fmt.Errorf("casbin: %w", err)
+	}
+	e.EnableAutoSave(false)
+	return &enforcer{e: e}, nil
+}
+
+func (en *enforcer) reload() error {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if err := en.e.LoadPolicy(); err != nil {
+		return err
+	}
+	return en.e.InvalidateCache()
+}
+
+// subject names a user in the role graph; the prefix keeps a user called
+// "admin" apart from the role admin.
+func subject(username string) string { return "user:" + username }
+
+// allowed checks the city's domain and then "*", where network-wide roles
+// live. (Asking twice is several times faster than casbin's domain pattern
+// matching, which walks every domain on each check.)
+func (en *enforcer) allowed(user, dom string, a Action) bool {
+	en.mu.RLock()
+	defer en.mu.RUnlock()
+	sub := subject(user)
+	if ok, err := en.e.Enforce(sub, dom, a.Obj, a.Act); err == nil && ok {
+		return true
+	}
+	if dom == AllCities {
+		return false
+	}
+	ok, err := en.e.Enforce(sub, AllCities, a.Obj, a.Act)
+	return err == nil && ok
+}
+
+// Can reports whether id may perform a in city. Anonymous visitors hold no
+// role, so they can do none of the actions.
+func (s *Service) Can(id *Identity, a Action, city string) bool {
+	if id == nil {
+		return false
+	}
+	if a.Network {
+		return s.enf.allowed(id.Username, AllCities, a)
+	}
+	if a.AnyCity {
+		for _, g := range id.Grants {
+			if s.enf.allowed(id.Username, g.City, a) {
+				return true
+			}
+		}
+		return false
+	}
+	return city != "" && city != AllCities && s.enf.allowed(id.Username, city, a)
+}
+
+// ReadableCities lists the cities whose city-only articles id may read
+// (["*"] for all). Together with "signed in" it is everything the
+// visibility rule needs.
+func (s *Service) ReadableCities(id *Identity) []string {
+	if id == nil {
+		return nil
+	}
+	var out []string
+	for _, g := range id.Grants {
+		if g.City == AllCities && s.enf.allowed(id.Username, AllCities, ReadCityArticles) {
+			return []string{AllCities}
+		}
+		if !slices.Contains(out, g.City) && s.enf.allowed(id.Username, g.City, ReadCityArticles) {
+			out = append(out, g.City)
+		}
+	}
+	return out
+}
+
+// pgAdapter loads the policy from casbin_rules. It is read-only: writes
+// happen in Service transactions so they share the audit event's fate.
+type pgAdapter struct{ pool *pgxpool.Pool }
+
+var errReadOnly = errors.New("casbin policies are written through auth.Service")
+
+func (a *pgAdapter) LoadPolicy(m model.Model) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, _ := a.pool.Query(ctx, `SELECT ptype, v0, v1, v2, v3 FROM casbin_rules ORDER BY id`)
+	var ptype, v0, v1, v2, v3 string
+	_, err := pgx.ForEachRow(rows, []any{&ptype, &v0, &v1, &v2, &v3}, func() error {
+		rule := []string{ptype, v0, v1, v2}
+		if ptype == "p" {
+			rule = append(rule, v3)
+		} else {
+			rule[1] = subject(v0)
+		}
+		return persist.LoadPolicyArray(rule, m)
+	})
+	return err
+}
+
+func (a *pgAdapter) SavePolicy(model.Model) error                              { return errReadOnly }
+func (a *pgAdapter) AddPolicy(string, string, []string) error                  { return errReadOnly }
+func (a *pgAdapter) RemovePolicy(string, string, []string) error               { return errReadOnly }
+func (a *pgAdapter) RemoveFilteredPolicy(string, string, int, ...string) error { return errReadOnly }

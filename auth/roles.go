@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Member is a user's role in a city, for the admin pages.
+type Member struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	City        string `json:"city"`
+}
+
+// Grant gives username role in city ("*": every city). The change is
+// audited in the same transaction and reaches every instance at once.
+func (s *Service) Grant(ctx context.Context, username, role, city, actor string) error {
+	return s.changeRole(ctx, username, role, city, actor, true)
+}
+
+// Revoke takes a role away again.
+func (s *Service) Revoke(ctx context.Context, username, role, city, actor string) error {
+	return s.changeRole(ctx, username, role, city, actor, false)
+}
+
+func (s *Service) changeRole(ctx context.Context, username, role, city, actor string, grant bool) error {
+	if !slices.Contains(Roles, role) {
+		return invalid("role", "role.unknown", "the role must be author, reviewer or admin")
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE username = $1 AND id <> 1)`, username).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("user %s: %w", username, ErrNotFound)
+		}
+		if city != AllCities {
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cities WHERE slug = $1)`, city).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return invalid("city", "city.unknown", "there is no city "+city)
+			}
+		}
+		var action string
+		if grant {
+			action = "role.grant"
+			tag, err := tx.Exec(ctx, `INSERT INTO casbin_rules (ptype, v0, v1, v2) VALUES ('g', $1, $2, $3) ON CONFLICT DO NOTHING`, username, role, city)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return nil // already held: nothing to audit
+			}
+		} else {
+			action = "role.revoke"
+			tag, err := tx.Exec(ctx, `DELETE FROM casbin_rules WHERE ptype = 'g' AND v0 = $1 AND v1 = $2 AND v2 = $3`, username, role, city)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("%s holds no role %s in %s: %w", username, role, city, ErrNotFound)
+			}
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PolicyChannel); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, action, "user:"+username, map[string]any{"role": role, "city": city}, "")
+	})
+	if err != nil {
+		return err
+	}
+	// This instance sees its own change before answering.
+	return s.enf.reload()
+}
+
+// Members lists the role holders of city, or of every domain for "".
+func (s *Service) Members(ctx context.Context, city string) ([]Member, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT u.username, u.display_name, r.v1, r.v2
+		FROM casbin_rules r JOIN users u ON u.username = r.v0
+		WHERE r.ptype = 'g' AND ($1 = '' OR r.v2 = $1)
+		ORDER BY r.v2, u.username, r.v1`, city)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+}
+
+// ListenPolicy reloads the policy whenever any instance changes it, until
+// ctx ends. ready is called once the listener is connected.
+func (s *Service) ListenPolicy(ctx context.Context, ready func()) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, &ready)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("policy listener lost its connection", "err", err, "retry_in", backoff)
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 10*time.Second)
+		// Changes may have been missed meanwhile.
+		if err := s.enf.reload(); err != nil {
+			s.log.Error("reloading policies", "err", err)
+		}
+	}
+}
+
+func (s *Service) listenOnce(ctx context.Context, ready *func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	pc := conn.Hijack()
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+PolicyChannel); err != nil {
+		return err
+	}
+	if *ready != nil {
+		(*ready)()
+		*ready = nil
+	}
+	for {
+		if _, err := pc.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		if err := s.enf.reload(); err != nil {
+			s.log.Error("reloading policies", "err", err, slog.String("channel", PolicyChannel))
+		}
+	}
+}
