@@ -137,16 +137,20 @@ func (s *Service) Can(id *Identity, a Action, city string) bool {
 // ReadableCities lists the cities whose city-only articles id may read
 // (["*"] for all). Together with "signed in" it is everything the
 // visibility rule needs.
-func (s *Service) ReadableCities(id *Identity) []string {
+func (s *Service) ReadableCities(id *Identity) []string { return s.CitiesWhere(id, ReadCityArticles) }
+
+// CitiesWhere lists the cities in which id may perform a, or ["*"] when id
+// may do it in every city.
+func (s *Service) CitiesWhere(id *Identity, a Action) []string {
 	if id == nil {
 		return nil
 	}
 	var out []string
 	for _, g := range id.Grants {
-		if g.City == AllCities && s.enf.allowed(id.Username, AllCities, ReadCityArticles) {
+		if g.City == AllCities && s.enf.allowed(id.Username, AllCities, a) {
 			return []string{AllCities}
 		}
-		if !slices.Contains(out, g.City) && s.enf.allowed(id.Username, g.City, ReadCityArticles) {
+		if !slices.Contains(out, g.City) && s.enf.allowed(id.Username, g.City, a) {
 			out = append(out, g.City)
 		}
 	}

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
 )
 
@@ -31,6 +33,16 @@ type Page struct {
 	Canonical string
 	// Query is the current search text, shown in the header's search box.
 	Query string
+	// User is the signed-in user, nil for anonymous visitors.
+	User *auth.Identity
+	// CSRF is the token every form of a signed-in user carries.
+	CSRF string
+	// AdminCities are the cities whose administration the user may open.
+	AdminCities []string
+	// NetworkAdmin may open the network administration.
+	NetworkAdmin bool
+	// Flash is a one-time message after a redirect.
+	Flash string
 }
 
 func (p *Page) page() *Page { return p }
@@ -97,6 +109,9 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		},
 		"add":  func(a, b int) int { return a + b },
 		"list": func(s ...string) []string { return s },
+		"membersData": func(m []auth.Member, revokeURL, csrf string) membersData {
+			return membersData{Members: m, RevokeURL: revokeURL, CSRF: csrf}
+		},
 		// tn picks the singular form (key.one) for a count of one.
 		"tn": func(key string, n int) string {
 			if _, ok := c[key+".one"]; ok && n == 1 {
@@ -132,6 +147,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := data.page()
 	p.Lang = language(r)
 	p.Path = r.URL.Path
+	if id := auth.FromContext(r.Context()); id != nil {
+		p.User = id
+		p.CSRF = s.csrfToken(r)
+		p.NetworkAdmin = s.auth.Can(id, auth.ManageNetwork, "")
+		for _, g := range id.Grants {
+			if g.City != auth.AllCities && s.auth.Can(id, auth.ManageCity, g.City) && !slices.Contains(p.AdminCities, g.City) {
+				p.AdminCities = append(p.AdminCities, g.City)
+			}
+		}
+		if p.Flash == "" {
+			p.Flash = s.sessions.PopString(r.Context(), "flash")
+		}
+	}
 	if s.opts.BaseURL != "" {
 		p.Canonical = strings.TrimSuffix(s.opts.BaseURL, "/") + r.URL.Path
 	}
@@ -185,4 +213,11 @@ func (s *Server) topicNames() map[string]wiki.Topic {
 	m := s.topics
 	s.topicsMu.RUnlock()
 	return m
+}
+
+// membersData feeds the members-table partial.
+type membersData struct {
+	Members   []auth.Member
+	RevokeURL string
+	CSRF      string
 }

@@ -2,76 +2,136 @@ package views
 
 import (
 	"net/http"
+	"net/url"
 
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
 	"hansewiki/wiki"
 )
 
-// Actions a route can require; the enforcer decides, per city where the
-// route has one.
+// access is what a route requires; the route table declares it and
+// authorize decides, so no handler checks permissions on its own.
+type access struct {
+	kind   accessKind
+	action auth.Action // for needCan
+}
+
+type accessKind int
+
 const (
-	actPublic = "public" // operational endpoints, static files
-	actRead   = "read"   // reading: every object is checked against the reader's visibility
+	open     accessKind = iota // everyone; objects are still filtered by visibility
+	signedIn                   // any account
+	needCan                    // the action, in the route's {city} (or network-wide)
 )
 
-// route is one entry of the route table: every route names the action it
-// needs, so permissions are declared here and decided in one place.
+var (
+	public   = access{kind: open}
+	member   = access{kind: signedIn}
+	can      = func(a auth.Action) access { return access{kind: needCan, action: a} }
+	getPages = true
+)
+
+// route is one entry of the route table.
 type route struct {
 	name   string
 	method string
 	path   string
-	action string
+	access access
 	page   bool // an HTML page that may come from the page cache
 	h      http.HandlerFunc
 }
 
 func (s *Server) routes() []route {
 	return []route{
-		{"healthz", "GET", "/healthz", actPublic, false, s.healthz},
-		{"readyz", "GET", "/readyz", actPublic, false, s.readyz},
-		{"metrics", "GET", "/metrics", actPublic, false, s.metrics.ServeHTTP},
+		{"healthz", "GET", "/healthz", public, false, s.healthz},
+		{"readyz", "GET", "/readyz", public, false, s.readyz},
+		{"metrics", "GET", "/metrics", public, false, s.metrics.ServeHTTP},
 
-		{"home", "GET", "/", actRead, true, s.homePage},
-		{"cities", "GET", "/c", actRead, true, s.citiesPage},
-		{"city", "GET", "/c/{city}", actRead, true, s.cityPage},
-		{"article", "GET", "/c/{city}/{slug}", actRead, true, s.articlePage},
-		{"history", "GET", "/c/{city}/{slug}/history", actRead, true, s.historyPage},
-		{"revision", "GET", "/c/{city}/{slug}/revisions/{id:[0-9]+}", actRead, true, s.revisionPage},
-		{"diff", "GET", "/c/{city}/{slug}/diff", actRead, true, s.diffPage},
-		{"topics", "GET", "/topics", actRead, true, s.topicsPage},
-		{"topic", "GET", "/topics/{topic}", actRead, true, s.topicPage},
+		{"home", "GET", "/", public, getPages, s.homePage},
+		{"cities", "GET", "/c", public, getPages, s.citiesPage},
+		{"city", "GET", "/c/{city}", public, getPages, s.cityPage},
+		{"article", "GET", "/c/{city}/{slug}", public, getPages, s.articlePage},
+		{"history", "GET", "/c/{city}/{slug}/history", public, getPages, s.historyPage},
+		{"revision", "GET", "/c/{city}/{slug}/revisions/{id:[0-9]+}", public, getPages, s.revisionPage},
+		{"diff", "GET", "/c/{city}/{slug}/diff", public, getPages, s.diffPage},
+		{"topics", "GET", "/topics", public, getPages, s.topicsPage},
+		{"topic", "GET", "/topics/{topic}", public, getPages, s.topicPage},
 
-		{"api.openapi", "GET", "/api/v1/openapi.json", actPublic, false, s.apiOpenAPI},
-		{"api.cities", "GET", "/api/v1/cities", actRead, false, s.apiCities},
-		{"api.topics", "GET", "/api/v1/topics", actRead, false, s.apiTopics},
-		{"api.articles", "GET", "/api/v1/articles", actRead, false, s.apiArticles},
-		{"api.article", "GET", "/api/v1/articles/{city}/{slug}", actRead, false, s.apiArticle},
-		{"api.revisions", "GET", "/api/v1/articles/{city}/{slug}/revisions", actRead, false, s.apiRevisions},
-		{"api.revision", "GET", "/api/v1/articles/{city}/{slug}/revisions/{id:[0-9]+}", actRead, false, s.apiRevision},
+		{"login", "GET", "/login", public, false, s.loginPage},
+		{"login.post", "POST", "/login", public, false, s.loginSubmit},
+		{"logout", "POST", "/logout", member, false, s.logout},
+		{"account", "GET", "/account", member, false, s.accountPage},
+		{"account.password", "POST", "/account/password", member, false, s.accountPassword},
+		{"account.tokens", "POST", "/account/tokens", member, false, s.accountTokenCreate},
+		{"account.token.revoke", "POST", "/account/tokens/{id:[0-9]+}/revoke", member, false, s.accountTokenRevoke},
+
+		{"admin", "GET", "/admin", can(auth.ManageNetwork), false, s.adminPage},
+		{"admin.cities", "POST", "/admin/cities", can(auth.ManageNetwork), false, s.adminCityAdd},
+		{"admin.topics", "POST", "/admin/topics", can(auth.ManageNetwork), false, s.adminTopicSave},
+		{"admin.users", "POST", "/admin/users", can(auth.ManageNetwork), false, s.adminUserAdd},
+		{"admin.user.disable", "POST", "/admin/users/{user}/disable", can(auth.ManageNetwork), false, s.adminUserDisable},
+		{"admin.roles", "POST", "/admin/roles", can(auth.ManageNetwork), false, s.adminRoleChange},
+		{"admin.city", "GET", "/admin/c/{city}", can(auth.ManageCity), false, s.adminCityPage},
+		{"admin.city.roles", "POST", "/admin/c/{city}/roles", can(auth.ManageCity), false, s.adminCityRoleChange},
+		{"admin.city.policy", "POST", "/admin/c/{city}/policy", can(auth.ManageCity), false, s.adminCityPolicy},
+
+		{"api.openapi", "GET", "/api/v1/openapi.json", public, false, s.apiOpenAPI},
+		{"api.login", "POST", "/api/v1/auth/login", public, false, s.apiLogin},
+		{"api.logout", "POST", "/api/v1/auth/logout", member, false, s.apiLogout},
+		{"api.me", "GET", "/api/v1/me", member, false, s.apiMe},
+		{"api.cities", "GET", "/api/v1/cities", public, false, s.apiCities},
+		{"api.city.update", "PUT", "/api/v1/cities/{city}", can(auth.ManageCity), false, s.apiCityUpdate},
+		{"api.topics", "GET", "/api/v1/topics", public, false, s.apiTopics},
+		{"api.changes.create", "POST", "/api/v1/changes", member, false, s.apiChangeCreate},
+		{"api.changes", "GET", "/api/v1/changes", member, false, s.apiChanges},
+		{"api.change", "GET", "/api/v1/changes/{id:[0-9]+}", member, false, s.apiChange},
+		{"api.change.update", "PUT", "/api/v1/changes/{id:[0-9]+}", member, false, s.apiChangeUpdate},
+		{"api.change.action", "POST", "/api/v1/changes/{id:[0-9]+}/{action:submit|approve|request-changes|reject|withdraw}", member, false, s.apiChangeAction},
+		{"api.audit", "GET", "/api/v1/audit", can(auth.ReadAudit), false, s.apiAudit},
+		{"api.articles", "GET", "/api/v1/articles", public, false, s.apiArticles},
+		{"api.article", "GET", "/api/v1/articles/{city}/{slug}", public, false, s.apiArticle},
+		{"api.revisions", "GET", "/api/v1/articles/{city}/{slug}/revisions", public, false, s.apiRevisions},
+		{"api.revision", "GET", "/api/v1/articles/{city}/{slug}/revisions/{id:[0-9]+}", public, false, s.apiRevision},
 	}
 }
 
-// authorize is the one place that decides whether a request may perform a
-// route's action. Reading is open to everyone at the route level; which
-// articles a reader sees is decided per object by the reader's visibility.
+// authorize is the one place that decides whether a request may use a
+// route: it asks auth for the route's declared action, and guards every
+// state-changing request against CSRF.
 func (s *Server) authorize(rt route) http.HandlerFunc {
-	switch rt.action {
-	case actPublic, actRead:
-		return rt.h
-	}
-	// A route with an unknown action is refused rather than left open.
 	return func(w http.ResponseWriter, r *http.Request) {
-		if isAPI(r) {
-			s.apiError(w, r, wiki.ErrForbidden)
+		if rt.method != http.MethodGet && rt.method != http.MethodHead && !s.checkCSRF(r) {
+			s.fail(w, r, wiki.ErrForbidden, "csrf")
 			return
 		}
-		s.htmlError(w, r, wiki.ErrForbidden)
+		id := auth.FromContext(r.Context())
+		if rt.access.kind != open && id == nil {
+			if isAPI(r) || r.Method != http.MethodGet {
+				s.fail(w, r, errUnauthenticated, "")
+				return
+			}
+			http.Redirect(w, r, s.url("login")+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if rt.access.kind == needCan && !s.auth.Can(id, rt.access.action, mux.Vars(r)["city"]) {
+			s.fail(w, r, wiki.ErrForbidden, "")
+			return
+		}
+		rt.h(w, r)
 	}
 }
 
-// readerOf is what the request's identity may read. Without accounts yet,
-// every request is an anonymous visitor.
-func (s *Server) readerOf(r *http.Request) wiki.Reader {
-	return wiki.Reader{}
+// fail answers err as JSON for the API and as a page otherwise.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, reason string) {
+	if isAPI(r) {
+		if reason == "csrf" {
+			err = errCSRF
+		}
+		s.apiError(w, r, err)
+		return
+	}
+	s.htmlError(w, r, err)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

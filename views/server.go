@@ -11,14 +11,19 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 )
 
 // Options configure the HTTP surface.
 type Options struct {
-	Store   *wiki.Store
-	Log     *slog.Logger
-	BaseURL string
+	Store    *wiki.Store
+	Auth     *auth.Service
+	Sessions *auth.Sessions
+	Workflow *workflow.Service
+	Log      *slog.Logger
+	BaseURL  string
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(context.Context) error
 	// AccessLog logs every request at info level.
@@ -32,13 +37,18 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	store    *wiki.Store
+	auth     *auth.Service
+	sessions *auth.Sessions
+	workflow *workflow.Service
 	router   *mux.Router
-	handler  http.Handler
-	catalogs map[string]catalog
-	tmpl     *templates
-	static   *staticFiles
-	cache    *pageCache
-	metrics  *metrics
+	// crossOrigin refuses cross-site browser requests that change state.
+	crossOrigin *http.CrossOriginProtection
+	handler     http.Handler
+	catalogs    map[string]catalog
+	tmpl        *templates
+	static      *staticFiles
+	cache       *pageCache
+	metrics     *metrics
 
 	topicsMu sync.RWMutex
 	topics   map[string]wiki.Topic
@@ -46,8 +56,8 @@ type Server struct {
 
 // New builds the route table and parses every template.
 func New(opts Options) (*Server, error) {
-	if opts.Store == nil {
-		return nil, errors.New("views: no store")
+	if opts.Store == nil || opts.Auth == nil || opts.Sessions == nil || opts.Workflow == nil {
+		return nil, errors.New("views: store, auth, sessions and workflow are required")
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -55,8 +65,8 @@ func New(opts Options) (*Server, error) {
 	if opts.PageCacheBytes == 0 {
 		opts.PageCacheBytes = 64 << 20
 	}
-	s := &Server{opts: opts, log: opts.Log, store: opts.Store, metrics: newMetrics(),
-		cache: newPageCache(opts.PageCacheBytes)}
+	s := &Server{opts: opts, log: opts.Log, store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow,
+		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), crossOrigin: http.NewCrossOriginProtection()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err
@@ -68,6 +78,9 @@ func New(opts Options) (*Server, error) {
 	s.router.StrictSlash(true)
 	for _, rt := range s.routes() {
 		h := s.authorize(rt)
+		if rt.method == http.MethodGet && rt.access.kind != open {
+			h = noStore(h)
+		}
 		if rt.page {
 			h = s.cached(h)
 		}
@@ -79,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.router)
+	s.handler = s.observe(s.sessions.LoadAndSave(s.identify(s.router)))
 	s.refreshTopics()
 	return s, nil
 }
@@ -131,6 +144,8 @@ type apiErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// State is the change's current state when a transition was refused.
+	State string `json:"state,omitempty"`
 }
 
 type apiErrorBody struct {
@@ -143,8 +158,16 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := statusOf(err)
 	d := apiErrorDetail{Code: code, Message: err.Error()}
 	var inv *wiki.InvalidError
-	if errors.As(err, &inv) {
+	var ainv *auth.InvalidError
+	switch {
+	case errors.As(err, &inv):
 		d.Field, d.Message = inv.Field, inv.Message
+	case errors.As(err, &ainv):
+		d.Field, d.Message = ainv.Field, ainv.Message
+	}
+	var se *workflow.StateError
+	if errors.As(err, &se) {
+		d.State = string(se.State)
 	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("api request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
@@ -166,4 +189,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// noStore keeps personal pages out of shared caches and the back-forward cache.
+func noStore(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r)
+	}
 }

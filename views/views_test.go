@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"hansewiki/auth"
 	"hansewiki/migrations/pgtest"
 	"hansewiki/wiki"
 	"hansewiki/wiki/markdown"
+	"hansewiki/workflow"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -18,13 +20,21 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // newTestServer builds the HTTP surface on a fresh database holding items.
 func newTestServer(t *testing.T, items ...wiki.ImportItem) *Server {
 	t.Helper()
-	store := wiki.NewStore(pgtest.Pool(t), markdown.New())
+	pool := pgtest.Pool(t)
+	store := wiki.NewStore(pool, markdown.New())
 	if len(items) > 0 {
 		if _, err := store.ImportAll(context.Background(), items, wiki.ImportOptions{Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s, err := New(Options{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	authz, err := auth.NewService(context.Background(), pool, auth.Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := auth.NewSessions(pool, false)
+	t.Cleanup(sessions.Close)
+	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

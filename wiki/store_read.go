@@ -219,3 +219,27 @@ func (s *Store) EachPublished(ctx context.Context, fn func(a *Article) error) er
 	}
 	return rows.Err()
 }
+
+// RevisionByID returns any revision of an article, published or proposed,
+// without visibility checks: the workflow decides who sees proposals.
+func (s *Store) RevisionByID(ctx context.Context, articleID, revID int64) (*Revision, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+revisionColumns+revisionFrom+` WHERE r.id = $1 AND r.article_id = $2`, revID, articleID)
+	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[revisionRow])
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("revision %d", revID))
+	}
+	rev := row.revision()
+	return &rev, nil
+}
+
+// PublishedRevisionID returns the article's current published revision (0: none).
+func (s *Store) PublishedRevisionID(ctx context.Context, articleID int64) (int64, error) {
+	var id *int64
+	if err := s.pool.QueryRow(ctx, `SELECT published_revision_id FROM articles WHERE id = $1`, articleID).Scan(&id); err != nil {
+		return 0, notFound(err, fmt.Sprintf("article %d", articleID))
+	}
+	if id == nil {
+		return 0, nil
+	}
+	return *id, nil
+}

@@ -8,15 +8,18 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"hansewiki/auth"
 	"hansewiki/migrations"
 	"hansewiki/migrations/pglocal"
 	"hansewiki/views"
 	"hansewiki/wiki"
 	"hansewiki/wiki/markdown"
+	"hansewiki/workflow"
 )
 
 // Main wires configuration → database → services → HTTP server. End-to-end
@@ -28,9 +31,13 @@ type Main struct {
 	// that does not match this binary.
 	SkipMigrate bool
 
-	Pool    *pgxpool.Pool
-	Store   *wiki.Store
-	Handler *views.Server
+	Pool     *pgxpool.Pool
+	Store    *wiki.Store
+	Auth     *auth.Service
+	Sessions *auth.Sessions
+	Workflow *workflow.Service
+	Mailer   *workflow.Mailer
+	Handler  *views.Server
 
 	cluster  *pglocal.Cluster
 	listener net.Listener
@@ -76,14 +83,27 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Store = wiki.NewStore(m.Pool, markdown.New())
+	if m.Auth, err = auth.NewService(ctx, m.Pool, auth.Options{Log: m.Log}); err != nil {
+		return err
+	}
+	m.Workflow = workflow.NewService(m.Store, m.Auth, m.Log)
+	if m.Config.SMTPURL != "" {
+		mail, err := workflow.ParseSMTPURL(m.Config.SMTPURL, m.Config.BaseURL)
+		if err != nil {
+			return err
+		}
+		m.Workflow.Mail = mail
+		m.Mailer = workflow.NewMailer(m.Pool, mail, m.Log)
+	}
 	return nil
 }
 
 // Listen binds the HTTP address (":0" picks a free port) and builds the
 // HTTP surface.
 func (m *Main) Listen(ctx context.Context) error {
-	h, err := views.New(views.Options{Store: m.Store, Log: m.Log, BaseURL: m.Config.BaseURL,
-		Ready: func(ctx context.Context) error { return m.Pool.Ping(ctx) }})
+	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
+	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Log: m.Log,
+		BaseURL: m.Config.BaseURL, Ready: func(ctx context.Context) error { return m.Pool.Ping(ctx) }})
 	if err != nil {
 		return err
 	}
@@ -114,12 +134,18 @@ func (m *Main) URL() string {
 func (m *Main) Serve(ctx context.Context) error {
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
-	listening := make(chan struct{})
-	go m.Store.ListenPublications(bg, m.Log, func() { close(listening) }, m.Handler.Invalidate)
-	select {
-	case <-listening:
-	case <-time.After(10 * time.Second):
-		m.Log.Warn("publication listener not ready; cached pages may be stale until it connects")
+	publications, policies := make(chan struct{}), make(chan struct{})
+	go m.Store.ListenPublications(bg, m.Log, func() { close(publications) }, m.Handler.Invalidate)
+	go m.Auth.ListenPolicy(bg, func() { close(policies) })
+	if m.Mailer != nil {
+		go m.Mailer.Run(bg)
+	}
+	for _, ch := range []chan struct{}{publications, policies} {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			m.Log.Warn("a change listener is not ready; changes from other instances may arrive late")
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.listener) }()
@@ -143,6 +169,9 @@ func (m *Main) Serve(ctx context.Context) error {
 
 // Close releases the database and stops a private cluster this process started.
 func (m *Main) Close() error {
+	if m.Sessions != nil {
+		m.Sessions.Close()
+	}
 	if m.Pool != nil {
 		m.Pool.Close()
 	}

@@ -21,6 +21,12 @@ Usage:
   hansewiki import DIR             publish every DIR/{city}/{slug}.md as an audited import
   hansewiki export DIR             write every published article as DIR/{city}/{slug}.md
   hansewiki seed --demo            import the built-in demo articles
+  hansewiki user add USERNAME [--name N] [--email E]
+                                   create an account; the password is the first line of stdin
+  hansewiki user passwd USERNAME   set a password (first line of stdin)
+  hansewiki user token USERNAME    print a new personal access token
+  hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*
+  hansewiki city add SLUG NAME     add a member city
 
 Every command reads DATABASE_URL; without it, a private PostgreSQL cluster
 runs under HANSEWIKI_DATA_DIR (default ./data).
@@ -58,6 +64,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdExport(ctx, cfg, log, rest, stdout, stderr)
 	case "seed":
 		return cmdSeed(ctx, cfg, log, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, cfg, log, rest, stdin, stdout, stderr)
+	case "role":
+		return cmdRole(ctx, cfg, log, rest, stdout)
+	case "city":
+		return cmdCity(ctx, cfg, log, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -488,3 +488,13 @@ func TestEmbeddedDefaultCluster(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func pgxConnect(t *testing.T, dbURL string) (*pgx.Conn, error) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn, nil
+}

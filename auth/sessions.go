@@ -1,0 +1,48 @@
+package auth
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Session timeouts: a session ends after 2 hours without use, and 12 hours
+// after sign-in at the latest.
+const (
+	SessionIdleTimeout = 2 * time.Hour
+	SessionLifetime    = 12 * time.Hour
+)
+
+// Session keys.
+const (
+	SessionUserID = "user_id"
+	SessionCSRF   = "csrf"
+)
+
+// Sessions are server-side sessions in PostgreSQL behind an HttpOnly,
+// SameSite=Lax cookie that is Secure when the site is served over https.
+type Sessions struct {
+	*scs.SessionManager
+	store *pgxstore.PostgresStore
+}
+
+// NewSessions creates the session manager; Close stops its cleanup.
+func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
+	store := pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	m := scs.New()
+	m.Store = store
+	m.IdleTimeout = SessionIdleTimeout
+	m.Lifetime = SessionLifetime
+	m.Cookie.Name = "hansewiki_session"
+	m.Cookie.HttpOnly = true
+	m.Cookie.SameSite = http.SameSiteLaxMode
+	m.Cookie.Secure = secure
+	m.Cookie.Path = "/"
+	return &Sessions{SessionManager: m, store: store}
+}
+
+// Close stops the background cleanup of expired sessions.
+func (s *Sessions) Close() { s.store.StopCleanup() }

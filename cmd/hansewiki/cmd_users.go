@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"hansewiki/auth"
+)
+
+// readPassword takes the first line of standard input, so scripts can pipe
+// a password in without it showing up in the process list.
+func readPassword(stdin io.Reader) (string, error) {
+	if stdin == nil {
+		return "", errors.New("the password is read from standard input, which is empty")
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on the first line of standard input")
+	}
+	return pw, nil
+}
+
+func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	const usage = "usage: hansewiki user add USERNAME [--name N] [--email E] | user passwd USERNAME | user token USERNAME [--name N]"
+	if len(args) < 2 {
+		return errors.New(usage)
+	}
+	sub, username := args[0], args[1]
+	fs := newFlags("user "+sub, stderr)
+	name := fs.String("name", "", "display name (add) or token name (token)")
+	email := fs.String("email", "", "e-mail address for notifications")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New(usage)
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	actor := cliActor()
+	switch sub {
+	case "add":
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		u, err := m.Auth.CreateUser(ctx, auth.NewUser{Username: username, DisplayName: *name, Email: *email, Password: pw}, actor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s\n", u.Username)
+	case "passwd":
+		pw, err := readPassword(stdin)
+		if err != nil {
+			return err
+		}
+		if err := m.Auth.SetPassword(ctx, username, pw, actor); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s changed\n", username)
+	case "token":
+		var uid int64
+		if err := m.Pool.QueryRow(ctx, `SELECT id FROM users WHERE username = $1 AND id <> 1`, username).Scan(&uid); err != nil {
+			return fmt.Errorf("user %s: %w", username, auth.ErrNotFound)
+		}
+		secret, _, err := m.Auth.CreateToken(ctx, uid, auth.TokenPersonal, *name, 0, actor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, secret)
+	default:
+		return errors.New(usage)
+	}
+	return nil
+}
+
+func cmdRole(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 4 || (args[0] != "grant" && args[0] != "revoke") {
+		return errors.New("usage: hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*")
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	op, user, role, city := args[0], args[1], args[2], args[3]
+	if op == "grant" {
+		err = m.Auth.Grant(ctx, user, role, city, cliActor())
+	} else {
+		err = m.Auth.Revoke(ctx, user, role, city, cliActor())
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %s %s in %s\n", op, user, role, city)
+	return nil
+}
+
+func cmdCity(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 3 || args[0] != "add" {
+		return errors.New(`usage: hansewiki city add SLUG "NAME"`)
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	c, err := m.Store.AddCity(ctx, args[1], args[2], cliActor())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added city %s (%s)\n", c.Slug, c.Name)
+	return nil
+}

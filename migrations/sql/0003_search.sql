@@ -1,0 +1,2 @@
+-- Search (full-text columns and indexes).
+SELECT 1;

@@ -1,0 +1,144 @@
+package views
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+// decodeJSON reads one JSON value into v: at most limit bytes, valid UTF-8
+// only (encoding/json would quietly replace bad bytes), no unknown fields.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return fmt.Errorf("the request body exceeds %d bytes: %w", limit, wiki.ErrTooLarge)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the request: %w", errBadRequest)
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("the request body is not valid UTF-8: %w", errBadRequest)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("malformed JSON: %v: %w", err, errBadRequest)
+	}
+	if dec.More() {
+		return fmt.Errorf("malformed JSON: more than one value: %w", errBadRequest)
+	}
+	return nil
+}
+
+// clientAddr is the peer address, for throttling and the audit log.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := decodeJSON(w, r, &req, 4<<10); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	id, err := s.auth.Login(r.Context(), req.Username, req.Password, clientAddr(r))
+	if err != nil {
+		s.loginFailed(w, r, err)
+		return
+	}
+	secret, tok, err := s.auth.CreateToken(r.Context(), id.UserID, auth.TokenLogin, "API login", auth.LoginTokenLifetime, id.Username)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, loginResponse{Token: secret, ExpiresAt: *tok.ExpiresAt})
+}
+
+// loginFailed answers a failed login, telling a throttled client when to retry.
+func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var th *auth.ThrottledError
+	if errors.As(err, &th) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
+	}
+	s.apiError(w, r, err)
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
+	if authMethod(r.Context()) == viaToken {
+		secret := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err := s.auth.RevokeSecret(r.Context(), secret); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	} else if err := s.sessions.Destroy(r.Context()); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type meResponse struct {
+	Username    string       `json:"username"`
+	DisplayName string       `json:"display_name"`
+	Roles       []auth.Grant `json:"roles"`
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	id := auth.FromContext(r.Context())
+	roles := id.Grants
+	if roles == nil {
+		roles = []auth.Grant{}
+	}
+	writeJSON(w, http.StatusOK, meResponse{Username: id.Username, DisplayName: id.DisplayName, Roles: roles})
+}
+
+type cityUpdate struct {
+	RequiredApprovals *int `json:"required_approvals"`
+}
+
+func (s *Server) apiCityUpdate(w http.ResponseWriter, r *http.Request) {
+	var req cityUpdate
+	if err := decodeJSON(w, r, &req, 4<<10); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if req.RequiredApprovals == nil {
+		s.apiError(w, r, &wiki.InvalidError{Field: "required_approvals", Key: "required_approvals.range", Message: "required_approvals is missing"})
+		return
+	}
+	id := auth.FromContext(r.Context())
+	city, err := s.store.SetRequiredApprovals(r.Context(), mux.Vars(r)["city"], *req.RequiredApprovals, id.Username)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, city)
+}

@@ -1,0 +1,213 @@
+package views
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+	"hansewiki/workflow"
+)
+
+// changeBody is the JSON of POST and PUT /api/v1/changes: the content of a
+// revision with the experience-report fields.
+type changeBody struct {
+	City         string   `json:"city"`
+	Slug         string   `json:"slug"`
+	BaseRevision int64    `json:"base_revision"`
+	Title        string   `json:"title"`
+	Body         string   `json:"body"`
+	Summary      string   `json:"summary"`
+	Topics       []string `json:"topics"`
+	Tags         []string `json:"tags"`
+	Visibility   string   `json:"visibility"`
+	Submit       bool     `json:"submit"`
+	Status       string   `json:"status"`
+	StartYear    *int     `json:"start_year"`
+	Cost         string   `json:"cost"`
+	Funding      string   `json:"funding"`
+	Partners     string   `json:"partners"`
+	Contact      string   `json:"contact"`
+}
+
+func (b changeBody) draft() wiki.Draft {
+	d := wiki.Draft{City: b.City, Title: b.Title, Body: b.Body, Summary: b.Summary, Topics: b.Topics, Tags: b.Tags,
+		Visibility: wiki.Visibility(b.Visibility), Experience: wiki.Experience{Status: b.Status, Cost: b.Cost,
+			Funding: b.Funding, Partners: b.Partners, Contact: b.Contact}}
+	if b.StartYear != nil {
+		d.StartYear = *b.StartYear
+	}
+	return d
+}
+
+// Bodies may hold 1 MiB of Markdown plus the JSON around it; more is 413.
+const maxChangeBody = wiki.MaxBodyBytes + 64<<10
+
+func (s *Server) meta(r *http.Request) workflow.Meta {
+	return workflow.Meta{Identity: auth.FromContext(r.Context()), Addr: clientAddr(r)}
+}
+
+func (s *Server) apiChangeCreate(w http.ResponseWriter, r *http.Request) {
+	var b changeBody
+	if err := decodeJSON(w, r, &b, maxChangeBody); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if b.City == "" {
+		s.apiError(w, r, &wiki.InvalidError{Field: "city", Key: "city.unknown", Message: "city is required"})
+		return
+	}
+	c, err := s.workflow.Create(r.Context(), s.meta(r), workflow.Proposal{Draft: b.draft(), Slug: b.Slug, BaseRevision: b.BaseRevision, Submit: b.Submit})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := workflow.Filter{State: workflow.State(q.Get("state")), City: q.Get("city"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
+	if f.State != "" && !validState(f.State) {
+		s.apiError(w, r, fmt.Errorf("unknown state %q: %w", f.State, errBadRequest))
+		return
+	}
+	list, err := s.workflow.List(r.Context(), auth.FromContext(r.Context()), f)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []*workflow.Change{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func validState(st workflow.State) bool {
+	for _, s := range workflow.States {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+func changeID(r *http.Request) int64 {
+	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	return id
+}
+
+func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
+	c, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) apiChangeUpdate(w http.ResponseWriter, r *http.Request) {
+	var b changeBody
+	if err := decodeJSON(w, r, &b, maxChangeBody); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if b.City != "" || b.Slug != "" || b.Submit {
+		s.apiError(w, r, fmt.Errorf("city, slug and submit cannot be changed with PUT: %w", errBadRequest))
+		return
+	}
+	if _, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	c, err := s.workflow.Update(r.Context(), s.meta(r), changeID(r), b.draft(), b.BaseRevision)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+type commentBody struct {
+	Comment string `json:"comment"`
+}
+
+// apiChangeAction runs one transition: submit, approve, request-changes,
+// reject or withdraw.
+func (s *Server) apiChangeAction(w http.ResponseWriter, r *http.Request) {
+	var b commentBody
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &b, 64<<10); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	id := auth.FromContext(r.Context())
+	// A change the caller cannot see does not exist for them.
+	if _, err := s.workflow.Get(r.Context(), id, changeID(r)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	c, err := s.runAction(r, workflow.Action(mux.Vars(r)["action"]), b.Comment)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) runAction(r *http.Request, a workflow.Action, comment string) (*workflow.Change, error) {
+	ctx, m, id := r.Context(), s.meta(r), changeID(r)
+	switch a {
+	case workflow.ActSubmit:
+		return s.workflow.Submit(ctx, m, id, comment)
+	case workflow.ActApprove:
+		return s.workflow.Approve(ctx, m, id, comment)
+	case workflow.ActRequestChanges:
+		return s.workflow.RequestChanges(ctx, m, id, comment)
+	case workflow.ActReject:
+		return s.workflow.Reject(ctx, m, id, comment)
+	case workflow.ActWithdraw:
+		return s.workflow.Withdraw(ctx, m, id, comment)
+	}
+	return nil, wiki.ErrNotFound
+}
+
+// auditScope is which cities' events id may read: all for network
+// administrators, their own cities for city administrators.
+func (s *Server) auditScope(id *auth.Identity) []string {
+	cities := s.auth.CitiesWhere(id, auth.ManageCity)
+	for _, c := range cities {
+		if c == auth.AllCities {
+			return nil
+		}
+	}
+	if cities == nil {
+		cities = []string{}
+	}
+	return cities
+}
+
+func (s *Server) auditFilter(r *http.Request) workflow.AuditFilter {
+	q := r.URL.Query()
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	return workflow.AuditFilter{Object: strings.TrimSpace(q.Get("object")), Actor: strings.TrimSpace(q.Get("actor")),
+		Action: strings.TrimSpace(q.Get("action")), Cities: s.auditScope(auth.FromContext(r.Context())), Before: before, Limit: limit}
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
+	events, err := workflow.Audit(r.Context(), s.store.Pool(), s.auditFilter(r))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if events == nil {
+		events = []workflow.AuditEvent{}
+	}
+	writeJSON(w, http.StatusOK, events)
+}

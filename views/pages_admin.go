@@ -1,0 +1,155 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+type adminModel struct {
+	Page
+	Cities  []wiki.City
+	Topics  []wiki.Topic
+	Users   []auth.User
+	Members []auth.Member
+	Roles   []string
+	Error   string
+}
+
+func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdmin(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	ctx := r.Context()
+	m := &adminModel{Roles: auth.Roles, Error: msg}
+	var err error
+	if m.Cities, err = s.store.Cities(ctx); err == nil {
+		if m.Topics, err = s.store.Topics(ctx); err == nil {
+			if m.Users, err = s.auth.Users(ctx); err == nil {
+				m.Members, err = s.auth.Members(ctx, "")
+			}
+		}
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Title = s.catalogs[language(r)].T("admin.title")
+	m.Nav = "admin"
+	s.render(w, r, status, "admin", m)
+}
+
+// adminResult finishes an admin form: a flash and redirect on success, the
+// page with the reason on invalid input.
+func (s *Server) adminResult(w http.ResponseWriter, r *http.Request, err error, okKey, back string, again func(int, string)) {
+	var winv *wiki.InvalidError
+	switch {
+	case err == nil:
+		s.flash(w, r, okKey, back)
+	case errors.As(err, &winv):
+		c := s.catalogs[language(r)]
+		again(http.StatusUnprocessableEntity, c.T("form.invalid", winv.Message))
+	case errors.Is(err, auth.ErrInvalid):
+		again(http.StatusUnprocessableEntity, s.formError(r, err))
+	case errors.Is(err, wiki.ErrConflict), errors.Is(err, auth.ErrConflict),
+		errors.Is(err, auth.ErrNotFound), errors.Is(err, wiki.ErrNotFound):
+		again(http.StatusUnprocessableEntity, s.catalogs[language(r)].T("form.invalid", err.Error()))
+	default:
+		s.serverError(w, r, err)
+	}
+}
+
+func actor(r *http.Request) string { return auth.FromContext(r.Context()).Username }
+
+func (s *Server) adminCityAdd(w http.ResponseWriter, r *http.Request) {
+	_, err := s.store.AddCity(r.Context(), r.PostFormValue("slug"), r.PostFormValue("name"), actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+}
+
+func (s *Server) adminTopicSave(w http.ResponseWriter, r *http.Request) {
+	err := s.store.SaveTopic(r.Context(), wiki.Topic{Slug: r.PostFormValue("slug"), NameDE: r.PostFormValue("name_de"), NameEN: r.PostFormValue("name_en")}, actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+}
+
+func (s *Server) adminUserAdd(w http.ResponseWriter, r *http.Request) {
+	_, err := s.auth.CreateUser(r.Context(), auth.NewUser{Username: r.PostFormValue("username"), DisplayName: r.PostFormValue("display_name"),
+		Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}, actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+}
+
+func (s *Server) adminUserDisable(w http.ResponseWriter, r *http.Request) {
+	disable := r.PostFormValue("disabled") != "false"
+	err := s.auth.SetDisabled(r.Context(), mux.Vars(r)["user"], disable, actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+}
+
+// roleChange grants or revokes a role from a form (op=grant|revoke).
+func (s *Server) roleChange(r *http.Request, city string) error {
+	user, role := r.PostFormValue("username"), r.PostFormValue("role")
+	if r.PostFormValue("op") == "revoke" {
+		return s.auth.Revoke(r.Context(), user, role, city, actor(r))
+	}
+	return s.auth.Grant(r.Context(), user, role, city, actor(r))
+}
+
+func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request) {
+	err := s.roleChange(r, r.PostFormValue("city"))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+}
+
+type adminCityModel struct {
+	Page
+	City    wiki.City
+	Members []auth.Member
+	Roles   []string
+	Error   string
+}
+
+func (s *Server) adminCityPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdminCity(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showAdminCity(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	city, err := s.store.City(r.Context(), mux.Vars(r)["city"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	members, err := s.auth.Members(r.Context(), city.Slug)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m := &adminCityModel{City: city, Members: members, Roles: auth.Roles, Error: msg}
+	m.Title = s.catalogs[language(r)].T("admin.city_title", city.Name)
+	m.Nav = "admin"
+	s.render(w, r, status, "admin_city", m)
+}
+
+func (s *Server) adminCityRoleChange(w http.ResponseWriter, r *http.Request) {
+	city := mux.Vars(r)["city"]
+	back := s.url("admin.city", "city", city)
+	if !slices.Contains(auth.Roles, r.PostFormValue("role")) {
+		s.showAdminCity(w, r, http.StatusUnprocessableEntity, s.formError(r, &auth.InvalidError{Field: "role", Key: "role.unknown"}))
+		return
+	}
+	err := s.roleChange(r, city)
+	s.adminResult(w, r, err, "admin.saved", back, func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
+}
+
+func (s *Server) adminCityPolicy(w http.ResponseWriter, r *http.Request) {
+	city := mux.Vars(r)["city"]
+	n, err := strconv.Atoi(r.PostFormValue("required_approvals"))
+	if err != nil {
+		n = 0 // reported by the store's range check
+	}
+	_, err = s.store.SetRequiredApprovals(r.Context(), city, n, actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.city", "city", city), func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
+}

@@ -1,0 +1,97 @@
+package wiki
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/wiki/slug"
+)
+
+// auditTx appends an event to the shared audit log inside tx.
+func auditTx(ctx context.Context, tx pgx.Tx, actor, action, object string, detail map[string]any) error {
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail) VALUES ($1, $2, $3, $4)`, actor, action, object, d)
+	return err
+}
+
+// SetRequiredApprovals sets a city's review policy. Changes already in
+// review keep the policy they were submitted under.
+func (s *Store) SetRequiredApprovals(ctx context.Context, city string, n int, actor string) (City, error) {
+	if n < 1 || n > 10 {
+		return City{}, invalid("required_approvals", "required_approvals.range", "the number of approvals must lie between 1 and 10")
+	}
+	var c City
+	err := s.txFunc(ctx, func(tx pgx.Tx) error {
+		var old int
+		err := tx.QueryRow(ctx, `SELECT required_approvals FROM cities WHERE slug = $1 FOR UPDATE`, city).Scan(&old)
+		if err != nil {
+			return notFound(err, "city "+city)
+		}
+		err = tx.QueryRow(ctx, `UPDATE cities SET required_approvals = $2 WHERE slug = $1 RETURNING slug, name, required_approvals`, city, n).
+			Scan(&c.Slug, &c.Name, &c.RequiredApprovals)
+		if err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "city.policy", "city:"+city, map[string]any{"required_approvals": n, "previous": old})
+	})
+	return c, err
+}
+
+// AddCity adds a member city to the network.
+func (s *Store) AddCity(ctx context.Context, citySlug, name, actor string) (City, error) {
+	name = strings.TrimSpace(name)
+	if citySlug == "" || slug.Make(citySlug, 63) != citySlug {
+		return City{}, invalid("slug", "slug.format", "the address may contain only a–z, 0–9 and hyphens")
+	}
+	if n := utf8.RuneCountInString(name); n < 1 || n > 200 {
+		return City{}, invalid("name", "name.length", "the name must have 1 to 200 characters")
+	}
+	c := City{Slug: citySlug, Name: name, RequiredApprovals: 1}
+	err := s.txFunc(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO cities (slug, name) VALUES ($1, $2)`, citySlug, name)
+		if pgCode(err) == "23505" {
+			return fmt.Errorf("city %s already exists: %w", citySlug, ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublishedChannel); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "city.add", "city:"+citySlug, map[string]any{"name": name})
+	})
+	return c, err
+}
+
+// SaveTopic adds a topic or renames an existing one.
+func (s *Store) SaveTopic(ctx context.Context, t Topic, actor string) error {
+	t.NameDE, t.NameEN = strings.TrimSpace(t.NameDE), strings.TrimSpace(t.NameEN)
+	if t.Slug == "" || slug.Make(t.Slug, 63) != t.Slug {
+		return invalid("slug", "slug.format", "the address may contain only a–z, 0–9 and hyphens")
+	}
+	for field, v := range map[string]string{"name_de": t.NameDE, "name_en": t.NameEN} {
+		if n := utf8.RuneCountInString(v); n < 1 || n > 100 {
+			return invalid(field, "name.length", "the name must have 1 to 100 characters")
+		}
+	}
+	return s.txFunc(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO topics (slug, name_de, name_en) VALUES ($1, $2, $3)
+			ON CONFLICT (slug) DO UPDATE SET name_de = EXCLUDED.name_de, name_en = EXCLUDED.name_en`, t.Slug, t.NameDE, t.NameEN)
+		if err != nil {
+			return err
+		}
+		// Topic names appear on cached pages.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublishedChannel); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "topic.save", "topic:"+t.Slug, map[string]any{"name_de": t.NameDE, "name_en": t.NameEN})
+	})
+}

@@ -1,0 +1,146 @@
+package workflow
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// AuditEvent is one entry of the append-only, hash-chained audit log.
+type AuditEvent struct {
+	Seq        int64          `json:"seq"`
+	At         time.Time      `json:"at"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	Object     string         `json:"object"`
+	Detail     map[string]any `json:"detail"`
+	ClientAddr string         `json:"client_addr"`
+	Hash       string         `json:"hash"`
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	Object, Actor, Action string
+	// Cities restricts to events about these cities' articles and changes
+	// (nil: all). City admins see their cities' events.
+	Cities []string
+	Before int64 // chain position to page backwards from (0: newest)
+	Limit  int
+}
+
+// Audit lists events, newest first.
+func Audit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditEvent, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := []string{"true"}
+	if f.Object != "" {
+		where = append(where, "e.object = "+arg(f.Object))
+	}
+	if f.Actor != "" {
+		where = append(where, "e.actor = "+arg(f.Actor))
+	}
+	if f.Action != "" {
+		where = append(where, "e.action LIKE "+arg(strings.ReplaceAll(f.Action, "%", "")+"%"))
+	}
+	if f.Cities != nil {
+		c := arg(f.Cities)
+		where = append(where, `(EXISTS (SELECT 1 FROM change_requests cr JOIN articles a ON a.id = cr.article_id
+				WHERE e.object = 'change:' || cr.id AND a.city = ANY(`+c+`))
+			OR split_part(split_part(e.object, ':', 2), '/', 1) = ANY(`+c+`))`)
+	}
+	if f.Before > 0 {
+		where = append(where, "e.chain_seq < "+arg(f.Before))
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	rows, _ := pool.Query(ctx, `SELECT e.chain_seq, e.at, e.actor, e.action, e.object, e.detail, e.client_addr, encode(e.hash, 'hex')
+		FROM audit_events e WHERE `+strings.Join(where, " AND ")+` ORDER BY e.chain_seq DESC LIMIT `+arg(f.Limit), args...)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[AuditEvent])
+}
+
+// WriteAuditCSV writes events as CSV (UTF-8 with BOM, so spreadsheet
+// programs used in administrations open umlauts correctly).
+func WriteAuditCSV(w io.Writer, events []AuditEvent) error {
+	if _, err := w.Write([]byte("\ufeff")); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"seq", "at", "actor", "action", "object", "detail", "client_addr", "hash"})
+	for _, e := range events {
+		detail := make([]string, 0, len(e.Detail))
+		for k, v := range e.Detail {
+			detail = append(detail, fmt.Sprintf("%s=%v", k, v))
+		}
+		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano), csvSafe(e.Actor), csvSafe(e.Action),
+			csvSafe(e.Object), csvSafe(strings.Join(detail, "; ")), e.ClientAddr, e.Hash})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe defuses cells a spreadsheet would run as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// VerifyResult reports a check of the audit chain.
+type VerifyResult struct {
+	Events int64
+	// FirstBad is the chain position of the first event whose hash or link
+	// does not match (0: the chain is intact).
+	FirstBad int64
+	Reason   string
+}
+
+// VerifyAudit recomputes every event's hash from its content and the
+// previous event's hash, and checks the chain has no gaps.
+func VerifyAudit(ctx context.Context, pool *pgxpool.Pool, progress func(done, total int64)) (VerifyResult, error) {
+	var res VerifyResult
+	var total int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_events`).Scan(&total); err != nil {
+		return res, err
+	}
+	rows, _ := pool.Query(ctx, `SELECT chain_seq, prev_hash, hash,
+			audit_event_digest(lag(hash) OVER w, chain_seq, at, actor, action, object, detail, client_addr) = hash,
+			prev_hash IS NOT DISTINCT FROM lag(hash) OVER w,
+			chain_seq = row_number() OVER w
+		FROM audit_events WINDOW w AS (ORDER BY chain_seq) ORDER BY chain_seq`)
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var prev, hash []byte
+		var hashOK, linkOK, seqOK bool
+		if err := rows.Scan(&seq, &prev, &hash, &hashOK, &linkOK, &seqOK); err != nil {
+			return res, err
+		}
+		res.Events++
+		if res.FirstBad == 0 {
+			switch {
+			case !seqOK:
+				res.FirstBad, res.Reason = seq, "an event is missing before this one"
+			case !linkOK:
+				res.FirstBad, res.Reason = seq, "the link to the previous event does not match"
+			case !hashOK:
+				res.FirstBad, res.Reason = seq, "the content does not match its hash"
+			}
+		}
+		if progress != nil && res.Events%1000 == 0 {
+			progress(res.Events, total)
+		}
+	}
+	if progress != nil {
+		progress(res.Events, total)
+	}
+	return res, rows.Err()
+}

@@ -1,0 +1,175 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+const changeColumns = `c.id, c.state, a.city, a.slug, r.title, u.username, u.display_name, c.author_id,
+	c.article_id, c.base_revision_id, c.revision_id, c.required_approvals,
+	(SELECT count(DISTINCT v.reviewer_id) FROM reviews v WHERE v.change_id = c.id AND v.revision_id = c.revision_id AND v.decision = 'approve'),
+	a.published_revision_id IS NULL AND c.base_revision_id IS NULL,
+	c.created_at, c.updated_at, c.submitted_at`
+
+const changeFrom = ` FROM change_requests c
+	JOIN articles a ON a.id = c.article_id
+	JOIN revisions r ON r.id = c.revision_id
+	JOIN users u ON u.id = c.author_id`
+
+type changeRow struct {
+	ID                int64
+	State             string
+	City, Slug, Title string
+	Author            string
+	AuthorName        string
+	AuthorID          int64
+	ArticleID         int64
+	BaseRevision      *int64
+	Revision          int64
+	RequiredApprovals *int32
+	Approvals         int64
+	NewArticle        bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	SubmittedAt       *time.Time
+}
+
+func (r changeRow) change() *Change {
+	c := &Change{ID: r.ID, State: State(r.State), City: r.City, Slug: r.Slug, Title: r.Title, Author: r.Author,
+		AuthorName: r.AuthorName, AuthorID: r.AuthorID, ArticleID: r.ArticleID, BaseRevision: r.BaseRevision,
+		Revision: r.Revision, Approvals: int(r.Approvals), NewArticle: r.NewArticle, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, Reviews: []Review{}}
+	if r.RequiredApprovals != nil {
+		n := int(*r.RequiredApprovals)
+		c.RequiredApprovals = &n
+	}
+	return c
+}
+
+// load reads one change with its reviews, without permission checks.
+func (s *Service) load(ctx context.Context, q querier, changeID int64) (*Change, error) {
+	rows, _ := q.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE c.id = $1`, changeID)
+	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[changeRow])
+	if err != nil {
+		if err == pgx.ErrNoRows {
+			return nil, fmt.Errorf("change %d: %w", changeID, wiki.ErrNotFound)
+		}
+		return nil, err
+	}
+	c := row.change()
+	rows, _ = q.Query(ctx, `SELECT u.username, u.display_name, v.decision, v.comment, v.created_at, v.revision_id
+		FROM reviews v JOIN users u ON u.id = v.reviewer_id WHERE v.change_id = $1 ORDER BY v.id`, changeID)
+	if c.Reviews, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Review]); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// mayView: a change is seen by its author and by those who review or
+// administer the owning city. Everyone else gets ErrNotFound.
+func (s *Service) mayView(id *auth.Identity, c *Change) bool {
+	return id != nil && (c.AuthorID == id.UserID || s.perm.Can(id, auth.ReviewChange, c.City) || s.perm.Can(id, auth.ManageCity, c.City))
+}
+
+// Get returns a change the identity may see.
+func (s *Service) Get(ctx context.Context, id *auth.Identity, changeID int64) (*Change, error) {
+	c, err := s.load(ctx, s.pool, changeID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.mayView(id, c) {
+		return nil, fmt.Errorf("change %d: %w", changeID, wiki.ErrNotFound)
+	}
+	return c, nil
+}
+
+// Filter narrows change listings.
+type Filter struct {
+	State State
+	City  string
+	Mine  bool
+	Limit int
+}
+
+// reviewCities lists the cities whose changes id reviews or administers
+// ("*": all).
+func (s *Service) reviewCities(id *auth.Identity) []string {
+	out := s.perm.CitiesWhere(id, auth.ReviewChange)
+	for _, c := range s.perm.CitiesWhere(id, auth.ManageCity) {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// List returns the changes id may see, newest activity first.
+func (s *Service) List(ctx context.Context, id *auth.Identity, f Filter) ([]*Change, error) {
+	if id == nil {
+		return nil, fmt.Errorf("listing changes: %w", wiki.ErrForbidden)
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	visible := "c.author_id = " + arg(id.UserID)
+	if cities := s.reviewCities(id); slices.Contains(cities, auth.AllCities) {
+		visible = "true"
+	} else if len(cities) > 0 {
+		visible = "(" + visible + " OR a.city = ANY(" + arg(cities) + "))"
+	}
+	where := []string{visible}
+	if f.Mine {
+		where = append(where, "c.author_id = "+arg(id.UserID))
+	}
+	if f.State != "" {
+		where = append(where, "c.state = "+arg(string(f.State)))
+	}
+	if f.City != "" {
+		where = append(where, "a.city = "+arg(f.City))
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY c.updated_at DESC, c.id DESC LIMIT `+arg(f.Limit), args...)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[changeRow])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Change, len(list))
+	for i, r := range list {
+		out[i] = r.change()
+	}
+	return out, nil
+}
+
+// Comments returns a change's discussion, oldest first.
+func (s *Service) Comments(ctx context.Context, changeID int64) ([]Comment, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT m.id, u.username, u.display_name, m.body, m.created_at
+		FROM change_comments m JOIN users u ON u.id = m.author_id WHERE m.change_id = $1 ORDER BY m.id`, changeID)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Comment])
+}
+
+// Revision returns a revision of the change's article by id, for diffs on
+// the change page (the proposal, its base, and the current publication).
+func (s *Service) Revision(ctx context.Context, c *Change, revID int64) (*wiki.Revision, error) {
+	rev, err := s.store.RevisionByID(ctx, c.ArticleID, revID)
+	if err != nil {
+		return nil, err
+	}
+	return rev, nil
+}

@@ -1,0 +1,124 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/auth"
+)
+
+// notifyReviewers tells everyone who may review the change's city, except
+// the author, that it waits for them.
+func (s *Service) notifyReviewers(ctx context.Context, tx pgx.Tx, c *Change, actor string) error {
+	// Candidates are everyone with a role in the city or network-wide; the
+	// enforcer decides who of them reviews.
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT u.id, u.username FROM casbin_rules g JOIN users u ON u.username = g.v0
+		WHERE g.ptype = 'g' AND g.v2 IN ($1, '*') AND NOT u.disabled AND u.id <> $2`, c.City, c.AuthorID)
+	type candidate struct {
+		ID       int64
+		Username string
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
+	if err != nil {
+		return err
+	}
+	var to []int64
+	for _, u := range list {
+		if s.perm.Can(&auth.Identity{UserID: u.ID, Username: u.Username}, auth.ReviewChange, c.City) {
+			to = append(to, u.ID)
+		}
+	}
+	return s.notify(ctx, tx, to, "change.submitted", c, actor)
+}
+
+// notify writes in-app notifications and, with mail configured, queues an
+// e-mail for every recipient with an address, in the transition's
+// transaction.
+func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, c *Change, actor string) error {
+	slices.Sort(userIDs)
+	userIDs = slices.Compact(userIDs)
+	for _, uid := range userIDs {
+		var nid int64
+		var email string
+		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, kind, c.ID, c.ArticleID, actor).Scan(&nid, &email)
+		if err != nil {
+			return err
+		}
+		if s.Mail == nil || email == "" {
+			continue
+		}
+		subject, body := s.Mail.compose(kind, c, actor)
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id) VALUES ($1, $2, $3, $4)`,
+			email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname())); err != nil {
+			return err
+		}
+	}
+	if s.Mail != nil && len(userIDs) > 0 {
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, mailChannel)
+		return err
+	}
+	return nil
+}
+
+// Notification is one entry of a user's notification centre.
+type Notification struct {
+	ID        int64
+	Kind      string
+	ChangeID  *int64
+	City      string
+	Slug      string
+	Title     string
+	Actor     string
+	CreatedAt time.Time
+	Read      bool
+}
+
+// Notifications returns the user's newest notifications.
+func (s *Service) Notifications(ctx context.Context, id *auth.Identity, limit int) ([]Notification, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
+			coalesce((SELECT r.title FROM change_requests c JOIN revisions r ON r.id = c.revision_id WHERE c.id = n.change_id), ''),
+			n.actor, n.created_at, n.read_at IS NOT NULL
+		FROM notifications n LEFT JOIN articles a ON a.id = n.article_id
+		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2`, id.UserID, limit)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Notification])
+}
+
+// UnreadCount is the number shown next to the bell.
+func (s *Service) UnreadCount(ctx context.Context, id *auth.Identity) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, id.UserID).Scan(&n)
+	return n, err
+}
+
+// MarkRead marks all of the user's notifications read.
+func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`, id.UserID)
+	return err
+}
+
+// Watch starts or stops watching an article the user can read.
+func (s *Service) Watch(ctx context.Context, id *auth.Identity, city, slug string, on bool) error {
+	a, err := s.store.Article(ctx, s.reader(id), city, slug)
+	if err != nil {
+		return err
+	}
+	if on {
+		_, err = s.pool.Exec(ctx, `INSERT INTO watches (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id.UserID, a.ID)
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM watches WHERE user_id = $1 AND article_id = $2`, id.UserID, a.ID)
+	}
+	return err
+}
+
+// Watching reports whether the user watches the article.
+func (s *Service) Watching(ctx context.Context, id *auth.Identity, articleID int64) bool {
+	var on bool
+	s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND article_id = $2)`, id.UserID, articleID).Scan(&on)
+	return on
+}

@@ -1,0 +1,489 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+// Permissions is the part of auth the workflow asks: the enforcer decides
+// roles, the workflow adds the rules that need data (four-eyes, authorship).
+type Permissions interface {
+	Can(id *auth.Identity, a auth.Action, city string) bool
+	ReadableCities(id *auth.Identity) []string
+	CitiesWhere(id *auth.Identity, a auth.Action) []string
+}
+
+// Service runs change requests through review.
+type Service struct {
+	pool  *pgxpool.Pool
+	store *wiki.Store
+	perm  Permissions
+	log   *slog.Logger
+	// Mail, when set, queues an e-mail with every notification to users
+	// who have an address.
+	Mail *MailSettings
+}
+
+// NewService returns the workflow service.
+func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{pool: store.Pool(), store: store, perm: perm, log: log}
+}
+
+// reader is what id may read, by the one visibility rule.
+func (s *Service) reader(id *auth.Identity) wiki.Reader {
+	if id == nil {
+		return wiki.Reader{}
+	}
+	return wiki.Reader{Member: true, Cities: s.perm.ReadableCities(id)}
+}
+
+// Meta is who acts and from where, for the audit log.
+type Meta struct {
+	Identity *auth.Identity
+	Addr     string
+}
+
+func (m Meta) actor() string { return m.Identity.Username }
+
+// Create proposes a new article or a change to an existing one, as a draft,
+// or submitted for review when p.Submit is set.
+func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, error) {
+	id := m.Identity
+	d := p.Draft
+	if p.Slug != "" {
+		d.Slug = p.Slug
+	}
+	if err := d.Normalize(); err != nil {
+		return nil, err
+	}
+	var changeID int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var articleID, base int64
+		if p.Slug == "" {
+			if !s.perm.Can(id, auth.CreateArticle, d.City) {
+				return fmt.Errorf("creating articles in %s: %w", d.City, wiki.ErrForbidden)
+			}
+			var err error
+			if articleID, err = s.reserveArticle(ctx, tx, d.City, d.Slug); err != nil {
+				return err
+			}
+		} else {
+			a, err := s.store.Article(ctx, s.reader(id), d.City, d.Slug)
+			if err != nil {
+				return err
+			}
+			if !s.perm.Can(id, auth.ProposeChange, d.City) {
+				return fmt.Errorf("proposing changes: %w", wiki.ErrForbidden)
+			}
+			if p.BaseRevision == 0 {
+				return &wiki.InvalidError{Field: "base_revision", Key: "base_revision.missing",
+					Message: "a change to an existing article needs the base_revision it was edited from"}
+			}
+			if p.BaseRevision != a.Revision.ID {
+				return fmt.Errorf("the article was changed since revision %d (now %d); edit the current version: %w",
+					p.BaseRevision, a.Revision.ID, wiki.ErrConflict)
+			}
+			articleID, base = a.ID, a.Revision.ID
+		}
+		rev, err := s.store.InsertRevision(ctx, tx, articleID, base, id.UserID, &d)
+		if err != nil {
+			return err
+		}
+		var basePtr *int64
+		if base != 0 {
+			basePtr = &base
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO change_requests (article_id, author_id, state, base_revision_id, revision_id)
+			VALUES ($1, $2, 'draft', $3, $4) RETURNING id`, articleID, id.UserID, basePtr, rev.ID).Scan(&changeID); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, m, "change.create", changeID, map[string]any{"article": d.City + "/" + d.Slug, "revision": rev.ID, "base": base}); err != nil {
+			return err
+		}
+		if p.Submit {
+			return s.submitTx(ctx, tx, m, changeID, "")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, s.pool, changeID)
+}
+
+// reserveArticle creates the article row for a new article, or reuses one
+// whose earlier proposal was rejected or withdrawn before it was ever
+// published.
+func (s *Service) reserveArticle(ctx context.Context, tx pgx.Tx, city, slug string) (int64, error) {
+	var id int64
+	var published, open bool
+	err := tx.QueryRow(ctx, `SELECT a.id, a.published_revision_id IS NOT NULL,
+			EXISTS (SELECT 1 FROM change_requests c WHERE c.article_id = a.id AND c.state NOT IN ('published', 'rejected', 'withdrawn'))
+		FROM articles a WHERE a.city = $1 AND a.slug = $2 FOR UPDATE`, city, slug).Scan(&id, &published, &open)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return wiki.CreateArticle(ctx, tx, city, slug)
+	case err != nil:
+		return 0, err
+	case published:
+		return 0, fmt.Errorf("an article %s/%s already exists; propose a change to it instead: %w", city, slug, wiki.ErrConflict)
+	case open:
+		return 0, fmt.Errorf("a proposal for a new article %s/%s is already under way: %w", city, slug, wiki.ErrConflict)
+	}
+	return id, nil
+}
+
+// lockChange loads a change for a transition and holds its row lock until
+// the transaction ends, so two reviewers can never both act on one state.
+func (s *Service) lockChange(ctx context.Context, tx pgx.Tx, changeID int64) (*Change, error) {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM change_requests WHERE id = $1 FOR UPDATE`, changeID); err != nil {
+		return nil, err
+	}
+	return s.load(ctx, tx, changeID)
+}
+
+// Update replaces the proposed revision of a draft, a change with requested
+// changes, or a change in conflict. For a conflict, base must be the
+// article's current published revision: the author rebased, and the change
+// goes back into review.
+func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Draft, base int64) (*Change, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := s.lockChange(ctx, tx, changeID)
+		if err != nil {
+			return err
+		}
+		if err := s.mayAuthor(m.Identity, c); err != nil {
+			return err
+		}
+		if !Allowed(ActUpdate, c.State) {
+			return &StateError{Action: ActUpdate, State: c.State}
+		}
+		newBase := int64(0)
+		if c.BaseRevision != nil {
+			newBase = *c.BaseRevision
+		}
+		rebase := false
+		if base != 0 && base != newBase {
+			var current *int64
+			if err := tx.QueryRow(ctx, `SELECT published_revision_id FROM articles WHERE id = $1`, c.ArticleID).Scan(&current); err != nil {
+				return err
+			}
+			if current == nil || *current != base {
+				return fmt.Errorf("rebase onto revision %d: it is not the article's current revision: %w", base, wiki.ErrConflict)
+			}
+			newBase, rebase = base, true
+		}
+		if c.State == Conflict && !rebase {
+			return fmt.Errorf("this change is in conflict: send the current revision as base_revision to rebase it: %w", wiki.ErrConflict)
+		}
+		d.City, d.Slug = c.City, c.Slug
+		rev, err := s.store.InsertRevision(ctx, tx, c.ArticleID, newBase, m.Identity.UserID, &d)
+		if err != nil {
+			return err
+		}
+		state := c.State
+		action := "change.update"
+		if rebase {
+			state, action = InReview, "change.rebase"
+		}
+		if _, err := tx.Exec(ctx, `UPDATE change_requests SET revision_id = $2, base_revision_id = $3, state = $4, updated_at = now()
+			WHERE id = $1`, changeID, rev.ID, nullable(newBase), state); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, m, action, changeID, map[string]any{"revision": rev.ID, "base": newBase}); err != nil {
+			return err
+		}
+		if rebase {
+			return s.notifyReviewers(ctx, tx, c, m.actor())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, s.pool, changeID)
+}
+
+func nullable(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func (s *Service) mayAuthor(id *auth.Identity, c *Change) error {
+	if id == nil || c.AuthorID != id.UserID {
+		return fmt.Errorf("only the author can change this proposal: %w", wiki.ErrForbidden)
+	}
+	return nil
+}
+
+// Submit sends a draft or a reworked change to the city's reviewers.
+func (s *Service) Submit(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
+	return s.transition(ctx, changeID, func(tx pgx.Tx) error { return s.submitTx(ctx, tx, m, changeID, comment) })
+}
+
+func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int64, comment string) error {
+	c, err := s.lockChange(ctx, tx, changeID)
+	if err != nil {
+		return err
+	}
+	if err := s.mayAuthor(m.Identity, c); err != nil {
+		return err
+	}
+	if !Allowed(ActSubmit, c.State) {
+		return &StateError{Action: ActSubmit, State: c.State}
+	}
+	// The policy in force at the first submission stays with the change.
+	var policy int
+	if _, err := tx.Exec(ctx, `UPDATE change_requests SET state = 'in_review', updated_at = now(),
+			submitted_at = coalesce(submitted_at, now()),
+			required_approvals = coalesce(required_approvals, (SELECT required_approvals FROM cities WHERE slug = $2))
+		WHERE id = $1`, changeID, c.City); err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT required_approvals FROM change_requests WHERE id = $1`, changeID).Scan(&policy); err != nil {
+		return err
+	}
+	if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, comment); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, m, "change.submit", changeID, map[string]any{"revision": c.Revision, "required_approvals": policy}); err != nil {
+		return err
+	}
+	return s.notifyReviewers(ctx, tx, c, m.actor())
+}
+
+// Approve records an approval; with the city's quorum of distinct reviewers
+// the change is published, or goes to conflict when the article moved on.
+func (s *Service) Approve(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
+	return s.decide(ctx, m, changeID, Approve, comment)
+}
+
+// RequestChanges sends the change back to its author; a comment is required.
+func (s *Service) RequestChanges(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
+	return s.decide(ctx, m, changeID, RequestChanges, comment)
+}
+
+// Reject ends the change; a comment is required.
+func (s *Service) Reject(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
+	return s.decide(ctx, m, changeID, Reject, comment)
+}
+
+var decisionAction = map[Decision]Action{Approve: ActApprove, RequestChanges: ActRequestChanges, Reject: ActReject}
+
+func (s *Service) decide(ctx context.Context, m Meta, changeID int64, d Decision, comment string) (*Change, error) {
+	comment = strings.TrimSpace(comment)
+	if !utf8.ValidString(comment) || len(comment) > 20000 {
+		return nil, &wiki.InvalidError{Field: "comment", Key: "comment.length", Message: "the comment may have at most 20,000 bytes of text"}
+	}
+	return s.transition(ctx, changeID, func(tx pgx.Tx) error {
+		c, err := s.lockChange(ctx, tx, changeID)
+		if err != nil {
+			return err
+		}
+		if err := s.mayReview(m.Identity, c); err != nil {
+			return err
+		}
+		if !Allowed(decisionAction[d], c.State) {
+			return &StateError{Action: decisionAction[d], State: c.State}
+		}
+		if d != Approve && comment == "" {
+			return &wiki.InvalidError{Field: "comment", Key: "comment.required", Message: "say what should change: a comment is required"}
+		}
+		if d == Approve {
+			var already bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reviews WHERE change_id = $1 AND reviewer_id = $2
+				AND revision_id = $3 AND decision = 'approve')`, changeID, m.Identity.UserID, c.Revision).Scan(&already); err != nil {
+				return err
+			}
+			if already {
+				return nil // the same reviewer twice counts once
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO reviews (change_id, reviewer_id, revision_id, decision, comment) VALUES ($1, $2, $3, $4, $5)`,
+			changeID, m.Identity.UserID, c.Revision, string(d), comment); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, m, "change."+string(decisionAction[d]), changeID,
+			map[string]any{"revision": c.Revision, "required_approvals": deref(c.RequiredApprovals), "comment": comment}); err != nil {
+			return err
+		}
+		switch d {
+		case RequestChanges:
+			return s.setState(ctx, tx, m, c, ChangesRequested, "change.changes_requested")
+		case Reject:
+			return s.setState(ctx, tx, m, c, Rejected, "change.rejected")
+		}
+		var approvals int
+		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT reviewer_id) FROM reviews
+			WHERE change_id = $1 AND revision_id = $2 AND decision = 'approve'`, changeID, c.Revision).Scan(&approvals); err != nil {
+			return err
+		}
+		if approvals < deref(c.RequiredApprovals) {
+			return s.notify(ctx, tx, []int64{c.AuthorID}, "change.approved", c, m.actor())
+		}
+		return s.publish(ctx, tx, m, c)
+	})
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+// mayReview: reviewers of the owning city decide, never on their own change.
+func (s *Service) mayReview(id *auth.Identity, c *Change) error {
+	if !s.perm.Can(id, auth.ReviewChange, c.City) {
+		return fmt.Errorf("reviewing changes of %s: %w", c.City, wiki.ErrForbidden)
+	}
+	if c.AuthorID == id.UserID {
+		return fmt.Errorf("nobody approves their own change (four-eyes principle): %w", wiki.ErrForbidden)
+	}
+	return nil
+}
+
+// publish makes the change's revision the article's published one, or moves
+// the change to conflict when another change was published first.
+func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change) error {
+	base := int64(0)
+	if c.BaseRevision != nil {
+		base = *c.BaseRevision
+	}
+	err := s.store.Publish(ctx, tx, c.ArticleID, c.Revision, base)
+	if errors.Is(err, wiki.ErrConflict) {
+		if err := s.audit(ctx, tx, m, "change.conflict", c.ID, map[string]any{"revision": c.Revision, "base": base}); err != nil {
+			return err
+		}
+		return s.setState(ctx, tx, m, c, Conflict, "change.conflict")
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO watches (user_id, article_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, c.AuthorID, c.ArticleID); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, m, "change.published", c.ID, map[string]any{"revision": c.Revision, "base": base,
+		"article": c.City + "/" + c.Slug, "required_approvals": deref(c.RequiredApprovals)}); err != nil {
+		return err
+	}
+	if err := s.setState(ctx, tx, m, c, Published, ""); err != nil {
+		return err
+	}
+	rows, _ := tx.Query(ctx, `SELECT user_id FROM watches WHERE article_id = $1`, c.ArticleID)
+	watchers, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(watchers, c.AuthorID) {
+		watchers = append(watchers, c.AuthorID)
+	}
+	return s.notify(ctx, tx, watchers, "change.published", c, m.actor())
+}
+
+// setState moves c to state and tells the author (notification kind kind).
+func (s *Service) setState(ctx context.Context, tx pgx.Tx, m Meta, c *Change, state State, kind string) error {
+	closed := state.Final()
+	if _, err := tx.Exec(ctx, `UPDATE change_requests SET state = $2, updated_at = now(),
+		closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1`, c.ID, state, closed); err != nil {
+		return err
+	}
+	if kind == "" {
+		return nil
+	}
+	return s.notify(ctx, tx, []int64{c.AuthorID}, kind, c, m.actor())
+}
+
+// Withdraw ends a change that is not final yet; only its author may.
+func (s *Service) Withdraw(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
+	return s.transition(ctx, changeID, func(tx pgx.Tx) error {
+		c, err := s.lockChange(ctx, tx, changeID)
+		if err != nil {
+			return err
+		}
+		if err := s.mayAuthor(m.Identity, c); err != nil {
+			return err
+		}
+		if !Allowed(ActWithdraw, c.State) {
+			return &StateError{Action: ActWithdraw, State: c.State}
+		}
+		if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, comment); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, m, "change.withdraw", changeID, map[string]any{"revision": c.Revision}); err != nil {
+			return err
+		}
+		return s.setState(ctx, tx, m, c, Withdrawn, "")
+	})
+}
+
+// transition runs fn in one transaction and returns the change afterwards.
+func (s *Service) transition(ctx context.Context, changeID int64, fn func(pgx.Tx) error) (*Change, error) {
+	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+		return nil, err
+	}
+	return s.load(ctx, s.pool, changeID)
+}
+
+// AddComment adds a message to the change's discussion; everyone who may
+// see the change may take part.
+func (s *Service) AddComment(ctx context.Context, m Meta, changeID int64, body string) error {
+	body = strings.TrimSpace(body)
+	if body == "" || !utf8.ValidString(body) || len(body) > 20000 {
+		return &wiki.InvalidError{Field: "body", Key: "comment.length", Message: "a comment has 1 to 20,000 bytes of text"}
+	}
+	if _, err := s.Get(ctx, m.Identity, changeID); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, body); err != nil {
+			return err
+		}
+		c, err := s.load(ctx, tx, changeID)
+		if err != nil {
+			return err
+		}
+		var to []int64
+		if c.AuthorID != m.Identity.UserID {
+			to = append(to, c.AuthorID)
+		}
+		return s.notify(ctx, tx, to, "change.comment", c, m.actor())
+	})
+}
+
+func (s *Service) addComment(ctx context.Context, tx pgx.Tx, changeID, authorID int64, body string) error {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO change_comments (change_id, author_id, body) VALUES ($1, $2, $3)`, changeID, authorID, body)
+	return err
+}
+
+// audit appends a hash-chained event (the chain is kept by a trigger).
+func (s *Service) audit(ctx context.Context, tx pgx.Tx, m Meta, action string, changeID int64, detail map[string]any) error {
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail, client_addr) VALUES ($1, $2, $3, $4, $5)`,
+		m.actor(), action, fmt.Sprintf("change:%d", changeID), d, m.Addr)
+	return err
+}
