@@ -16,8 +16,26 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev
   fi
 fi
 
+# ---- Browser test set-up (cmd/hansewiki/browser_test.go) -------------------
+# The accessibility test drives Chromium and injects axe-core from
+# node_modules; both are required, never skipped.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+      || die "could not install chromium with apt-get"
+  else
+    die "Chromium is not installed: the browser test needs it (as root: apt-get install chromium)"
+  fi
+fi
+command -v chromium >/dev/null || die "chromium is still not on PATH after installing it"
+command -v npm >/dev/null || die "npm is not installed: it installs axe-core for the browser test (apt-get install npm, or https://nodejs.org)"
+echo "== npm ci"
+npm ci --no-audit --no-fund || die "npm ci failed: cannot install axe-core from package-lock.json"
+# ---- end of browser test set-up ----------------------------------------------
+
 echo "== gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './node_modules/*' -not -path './data/*'))
 [ -z "$unformatted" ] || die "gofmt would change: $unformatted"
 
 echo "== go vet"

@@ -6,9 +6,11 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/wiki/textdiff"
 )
@@ -125,9 +127,10 @@ func (s *Server) citiesPage(w http.ResponseWriter, r *http.Request) {
 
 type cityModel struct {
 	Page
-	City     wiki.City
-	Articles []wiki.ArticleSummary
-	Pager    pager
+	CanCreate bool
+	City      wiki.City
+	Articles  []wiki.ArticleSummary
+	Pager     pager
 }
 
 func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +139,7 @@ func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
 		s.htmlError(w, r, err)
 		return
 	}
-	m := &cityModel{City: city}
+	m := &cityModel{City: city, CanCreate: s.auth.Can(auth.FromContext(r.Context()), auth.CreateArticle, city.Slug)}
 	m.Nav = "cities"
 	m.Title = city.Name
 	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{City: city.Slug}); err != nil {
@@ -153,6 +156,17 @@ type articleModel struct {
 	Backlinks []wiki.ArticleSummary
 	// Old is set when an older revision is shown instead of the current one.
 	Old *wiki.Revision
+	// CanEdit: the user may propose a change; Watching: they watch it.
+	CanEdit  bool
+	Watching bool
+}
+
+// personalize adds what only a signed-in user sees on an article page.
+func (s *Server) personalize(r *http.Request, m *articleModel) {
+	if id := auth.FromContext(r.Context()); id != nil {
+		m.CanEdit = s.auth.Can(id, auth.ProposeChange, m.Article.City)
+		m.Watching = s.workflow.Watching(r.Context(), id, m.Article.ID)
+	}
 }
 
 // Rev is the revision on show.
@@ -178,6 +192,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		s.htmlError(w, r, err)
 		return
 	}
+	s.personalize(r, m)
 	s.render(w, r, http.StatusOK, "article", m)
 }
 
@@ -201,6 +216,7 @@ func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request) {
 		m.Old = rev
 	}
 	m.Title = rev.Title
+	s.personalize(r, m)
 	s.render(w, r, http.StatusOK, "article", m)
 }
 
@@ -298,11 +314,23 @@ func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
 		}
 		return strconv.Itoa(y)
 	}
+	status := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return c.T("status." + s)
+	}
+	vis := func(v wiki.Visibility) string {
+		if v == "" {
+			return ""
+		}
+		return c.T("visibility." + string(v))
+	}
 	add("field.title", a.Title, b.Title)
-	add("field.visibility", c.T("visibility."+string(a.Visibility)), c.T("visibility."+string(b.Visibility)))
-	add("field.topics", fmt.Sprint(a.Topics), fmt.Sprint(b.Topics))
-	add("field.tags", fmt.Sprint(a.Tags), fmt.Sprint(b.Tags))
-	add("field.status", a.Status, b.Status)
+	add("field.visibility", vis(a.Visibility), vis(b.Visibility))
+	add("field.topics", strings.Join(a.Topics, ", "), strings.Join(b.Topics, ", "))
+	add("field.tags", strings.Join(a.Tags, ", "), strings.Join(b.Tags, ", "))
+	add("field.status", status(a.Status), status(b.Status))
 	add("field.start_year", year(a.StartYear), year(b.StartYear))
 	add("field.cost", a.Cost, b.Cost)
 	add("field.funding", a.Funding, b.Funding)

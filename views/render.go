@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,10 @@ type Page struct {
 	NetworkAdmin bool
 	// Flash is a one-time message after a redirect.
 	Flash string
+	// Reviewer reviews changes in some city ("Zu prüfen" in the header).
+	Reviewer bool
+	// Unread counts unread notifications.
+	Unread int
 }
 
 func (p *Page) page() *Page { return p }
@@ -107,7 +112,19 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			}
 			return template.URL(v.Encode())
 		},
-		"add":  func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		"has": func(list []string, s string) bool { return slices.Contains(list, s) },
+		"str": func(id int64) string { return strconv.FormatInt(id, 10) },
+		"age": func(t time.Time) string {
+			d := time.Since(t)
+			switch {
+			case d < time.Hour:
+				return c.T("age.minutes", int(d.Minutes()))
+			case d < 48*time.Hour:
+				return c.T("age.hours", int(d.Hours()))
+			}
+			return c.T("age.days", int(d.Hours()/24))
+		},
 		"list": func(s ...string) []string { return s },
 		"membersData": func(m []auth.Member, revokeURL, csrf string) membersData {
 			return membersData{Members: m, RevokeURL: revokeURL, CSRF: csrf}
@@ -159,6 +176,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if p.Flash == "" {
 			p.Flash = s.sessions.PopString(r.Context(), "flash")
 		}
+		p.Reviewer = len(s.auth.CitiesWhere(id, auth.ReviewChange)) > 0
+		p.Unread, _ = s.workflow.UnreadCount(r.Context(), id)
 	}
 	if s.opts.BaseURL != "" {
 		p.Canonical = strings.TrimSuffix(s.opts.BaseURL, "/") + r.URL.Path

@@ -343,3 +343,15 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 		actor, "article:"+d.City+"/"+d.Slug, detail)
 	return err
 }
+
+// Preview renders Markdown for an article of city the way a saved revision
+// would be rendered, with wiki links resolved against published articles.
+func (s *Store) Preview(ctx context.Context, city, body string) (markdown.Result, error) {
+	var res markdown.Result
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		res, err = s.render(ctx, tx, city, body)
+		return err
+	})
+	return res, err
+}

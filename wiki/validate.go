@@ -54,6 +54,10 @@ func (d *Draft) Normalize() error {
 	} else if slug.Make(d.Slug, MaxSlugBytes) != d.Slug {
 		return invalid("slug", "slug.format", "the address may contain only a–z, 0–9 and hyphens")
 	}
+	// /c/{city}/new is the new-article page.
+	if d.Slug == "new" {
+		d.Slug = "new-article"
+	}
 	if d.Visibility == "" {
 		d.Visibility = Network
 	}

@@ -130,3 +130,11 @@ type Proposal struct {
 	BaseRevision int64
 	Submit       bool
 }
+
+// Quorum is the number of approvals the change needs (0 before submission).
+func (c *Change) Quorum() int {
+	if c.RequiredApprovals == nil {
+		return 0
+	}
+	return *c.RequiredApprovals
+}

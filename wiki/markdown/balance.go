@@ -4,18 +4,24 @@ import "bytes"
 
 // Raw HTML may open elements it never closes or close elements it never
 // opened. Left alone, "</div></div>" in an article would close the page's
-// own containers and let the rest of the article pose as page chrome. The
-// sanitizer keeps tags as written, so the regions it produced are balanced
-// here: a stack of the elements opened by raw HTML, end tags that close
-// nothing opened by the article dropped, and what is still open closed at
-// the end. Markdown outside the regions is balanced by construction.
+// own containers and let the rest of the article pose as page chrome, and
+// an unclosed <a> would turn the rest of the page into a link. The
+// sanitizer keeps tags as written, so its output is balanced here against
+// a stack of the elements opened by raw HTML: end tags that close nothing
+// the region may close are dropped, and what a region leaves open is
+// closed at its end (top-level HTML blocks: inline elements at their end,
+// the rest at the end of the article). Markdown outside the regions is
+// balanced by construction.
+
+// maxOpen bounds the stack; no article nests raw HTML this deep.
+const maxOpen = 256
 
 // balanceRegion writes region, which must be sanitizer output (canonical
 // tags, "<" escaped everywhere else), to w and keeps stack up to date. An
 // end tag that closes an element further down the stack first closes the
 // ones above it, so nothing is left for the browser to reconstruct; one
-// that closes nothing opened by the article is dropped.
-func balanceRegion(w *bytes.Buffer, stack []string, region []byte) []string {
+// that closes nothing in stack[base:] is dropped.
+func balanceRegion(w *bytes.Buffer, stack []string, base int, region []byte) []string {
 	for len(region) > 0 {
 		lt := bytes.IndexByte(region, '<')
 		if lt < 0 {
@@ -34,13 +40,17 @@ func balanceRegion(w *bytes.Buffer, stack []string, region []byte) []string {
 		name, closing := tagName(tag)
 		switch {
 		case closing:
-			i := lastIndex(stack, name)
+			i := lastIndex(stack[base:], name)
 			if i < 0 {
-				continue // closes something outside the article: drop it
+				continue // closes something the region did not open: drop it
 			}
+			i += base
 			closeAbove(w, stack, i)
 			stack = stack[:i]
-		case !isVoid(name) && tag[len(tag)-2] != '/':
+		case isVoid(name) || tag[len(tag)-2] == '/':
+		case len(stack) >= maxOpen:
+			continue // absurd nesting: keeps lastIndex cheap
+		default:
 			stack = append(stack, name)
 		}
 		w.Write(tag)
@@ -48,9 +58,13 @@ func balanceRegion(w *bytes.Buffer, stack []string, region []byte) []string {
 	return stack
 }
 
-// closeAbove writes end tags for stack[i+1:], innermost first.
+// closeAbove writes end tags for stack[i+1:], innermost first. Elements
+// whose end tag HTML implies (p, li, td, ...) need none.
 func closeAbove(w *bytes.Buffer, stack []string, i int) {
 	for j := len(stack) - 1; j > i; j-- {
+		if impliedEnd(stack[j]) {
+			continue
+		}
 		w.WriteString("</")
 		w.WriteString(stack[j])
 		w.WriteByte('>')
@@ -68,19 +82,6 @@ func closeInline(w *bytes.Buffer, stack []string) []string {
 		stack = stack[:len(stack)-1]
 	}
 	return stack
-}
-
-// closeOpen writes end tags for the elements still open, innermost first.
-// Elements whose end tag HTML implies (p, li, td, ...) need none.
-func closeOpen(w *bytes.Buffer, stack []string) {
-	for i := len(stack) - 1; i >= 0; i-- {
-		if impliedEnd(stack[i]) {
-			continue
-		}
-		w.WriteString("</")
-		w.WriteString(stack[i])
-		w.WriteByte('>')
-	}
 }
 
 // tagName returns the element name of a canonical tag and whether it is

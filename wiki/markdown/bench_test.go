@@ -58,3 +58,39 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderRawHTML is the same article with raw HTML in most tables
+// and some paragraphs (m<sup>2</sup> instead of m²): those blocks go
+// through bluemonday.
+func BenchmarkRenderRawHTML(b *testing.B) {
+	src := bytes.ReplaceAll(readBenchDocument(b), []byte("m²"), []byte("m<sup>2</sup>"))
+	r := New()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := r.Render(src, "luebeck", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSanitizeWholeDocument is what sanitizing the whole rendered
+// article with the policy would add on top of rendering it; it is why only
+// raw-HTML blocks are sanitized (sanitize_regions.go).
+func BenchmarkSanitizeWholeDocument(b *testing.B) {
+	r := New()
+	res, err := r.Render(readBenchDocument(b), "luebeck", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []byte(res.HTML)
+	var out bytes.Buffer
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		out.Reset()
+		if err := r.policy.SanitizeReaderToWriter(bytes.NewReader(in), &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

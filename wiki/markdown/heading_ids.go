@@ -73,15 +73,30 @@ func headingPlain(dst, src []byte) []byte {
 	if bytes.IndexAny(src, "[<&\\") < 0 {
 		return append(dst, src...)
 	}
+	// unclosed remembers closing delimiters that do not occur after some
+	// position, so a line full of "[[" stays linear.
+	var unclosed [4]bool
+	closeAt := func(kind int, b []byte, sep string) int {
+		if unclosed[kind] {
+			return -1
+		}
+		i := bytes.Index(b, []byte(sep))
+		unclosed[kind] = i < 0
+		return i
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
+		next := byte(0)
+		if i+1 < len(src) {
+			next = src[i+1]
+		}
 		switch {
-		case c == '\\' && i+1 < len(src) && util.IsPunct(src[i+1]):
-			dst = append(dst, src[i+1])
+		case c == '\\' && util.IsPunct(next):
+			dst = append(dst, next)
 			i += 2
 			continue
-		case c == '[' && i+1 < len(src) && src[i+1] == '[':
-			if end := bytes.Index(src[i+2:], []byte("]]")); end >= 0 {
+		case c == '[' && next == '[':
+			if end := closeAt(0, src[i+2:], "]]"); end >= 0 {
 				inner := src[i+2 : i+2+end]
 				if bar := bytes.IndexByte(inner, '|'); bar >= 0 {
 					inner = inner[bar+1:]
@@ -92,18 +107,18 @@ func headingPlain(dst, src []byte) []byte {
 				i += end + 4
 				continue
 			}
-		case c == '[' && i+1 < len(src) && src[i+1] == '^':
-			if end := bytes.IndexByte(src[i:], ']'); end >= 0 {
+		case c == '[' && next == '^':
+			if end := closeAt(1, src[i:], "]"); end >= 0 {
 				i += end + 1
 				continue
 			}
-		case c == ']' && i+1 < len(src) && src[i+1] == '(':
-			if end := bytes.IndexByte(src[i:], ')'); end >= 0 {
+		case c == ']' && next == '(':
+			if end := closeAt(2, src[i:], ")"); end >= 0 {
 				i += end + 1
 				continue
 			}
-		case c == '<' && i+1 < len(src) && (util.IsAlphaNumeric(src[i+1]) || src[i+1] == '/' || src[i+1] == '!'):
-			if end := bytes.IndexByte(src[i:], '>'); end >= 0 {
+		case c == '<' && (util.IsAlphaNumeric(next) || next == '/' || next == '!'):
+			if end := closeAt(3, src[i:], ">"); end >= 0 {
 				inner := src[i+1 : i+end]
 				// <https://example.org> is an autolink: its text is visible.
 				if bytes.IndexByte(inner, ' ') < 0 && bytes.IndexAny(inner, ":@") >= 0 {
@@ -114,7 +129,7 @@ func headingPlain(dst, src []byte) []byte {
 				continue
 			}
 		case c == '&':
-			if end := bytes.IndexByte(src[i:], ';'); end > 1 && end < 12 {
+			if end := bytes.IndexByte(src[i:min(i+12, len(src))], ';'); end > 1 {
 				ref := util.ResolveEntityNames(util.ResolveNumericReferences(src[i : i+end+1]))
 				dst = append(dst, ref...)
 				i += end + 1

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,7 +71,7 @@ func New() *Renderer {
 			html.WithUnsafe(),
 			renderer.WithNodeRenderers(
 				util.Prioritized(linkRenderer{}, 500),
-				util.Prioritized(sanitizeMarkRenderer{}, 500),
+				util.Prioritized(regionRenderer{}, 500),
 			),
 		),
 	)
@@ -94,7 +95,7 @@ func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error
 
 	var res Result
 	st.home = slug.Make(city, maxSlugLen)
-	st.collectDocument(doc, src, &res)
+	st.collect(doc, src, &res)
 	if len(st.targets) > 0 {
 		res.Links = slices.Clone(st.targets)
 		if exists != nil {
@@ -112,12 +113,12 @@ func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error
 	}
 
 	st.raw.Reset()
-	if st.bw == nil {
-		st.bw = bufio.NewWriterSize(&st.raw, 8<<10)
+	if st.w.Writer == nil {
+		st.w = renderWriter{Writer: bufio.NewWriterSize(&st.raw, 8<<10), st: st}
 	} else {
-		st.bw.Reset(&st.raw)
+		st.w.Reset(&st.raw)
 	}
-	if err := r.md.Renderer().Render(st.bw, src, doc); err != nil {
+	if err := r.md.Renderer().Render(&st.w, src, doc); err != nil {
 		return Result{}, fmt.Errorf("markdown: rendering: %w", err)
 	}
 
@@ -127,6 +128,34 @@ func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error
 	}
 	res.HTML = string(out)
 	return res, nil
+}
+
+// renderState is the per-render scratch space, pooled by Renderer.
+type renderState struct {
+	ids  headingIDs
+	home string // slug of the article's city
+
+	// Wiki links in document order, each with the index of its target in
+	// targets (distinct, in order of first appearance).
+	wikis      []*wikiLink
+	wikiTarget []int
+	targets    []Link
+	index      map[Link]int
+
+	text  []byte // heading text being collected
+	depth int    // >0 while inside a TOC heading
+
+	w   renderWriter
+	raw bytes.Buffer // goldmark output
+
+	// Sanitizing (sanitize_regions.go).
+	regions   []region     // parts of raw to sanitize, in order
+	region    []byte       // a region with raw-text elements confined
+	in        bytes.Reader // reads one region
+	sanitized bytes.Buffer // sanitizer output for one region
+	open      []string     // elements opened by raw HTML and not yet closed
+	clean     bytes.Buffer // the document with regions sanitized
+	fixed     []byte       // clean with inputs fixed
 }
 
 // maxPooledBuf keeps one huge document from pinning its buffers forever.
@@ -139,7 +168,7 @@ func (r *Renderer) release(st *renderState) {
 	clear(st.wikis) // drop references into the AST
 	st.wikis, st.wikiTarget, st.targets = st.wikis[:0], st.wikiTarget[:0], st.targets[:0]
 	clear(st.index)
-	st.fixed, st.marks = st.fixed[:0], st.marks[:0]
+	st.fixed, st.regions = st.fixed[:0], st.regions[:0]
 	clear(st.open)
 	st.open = st.open[:0]
 	st.in.Reset(nil)

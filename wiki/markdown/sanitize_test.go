@@ -342,3 +342,25 @@ func TestExecutableContentFindsProblems(t *testing.T) {
 		t.Errorf("executableContent(good) = %v", p)
 	}
 }
+
+func TestConfineRawText(t *testing.T) {
+	tests := []struct {
+		in, want string
+		changed  bool
+	}{
+		{"<p>ohne</p>", "<p>ohne</p>", false},
+		{"<script>x</script> danach", "<script>x</script> danach", false},
+		{"<SCRIPT>x</Script > danach", "<SCRIPT>x</Script > danach", false},
+		{"<style>x", "<style>x</style>", true},
+		{"<iframe src=x> danach", "<iframe src=x> danach</iframe>", true},
+		{"<script>x</scripty> danach", "<script>x</scripty> danach</script>", true},
+		{"<plaintext>x", "&lt;plaintext>x", true},
+		{"<titlex>kein Raw-Text</titlex>", "<titlex>kein Raw-Text</titlex>", false},
+	}
+	for _, tt := range tests {
+		got, changed := confineRawText(nil, []byte(tt.in))
+		if string(got) != tt.want || changed != tt.changed {
+			t.Errorf("confineRawText(%q) = %q, %v; want %q, %v", tt.in, got, changed, tt.want, tt.changed)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package markdown
 
 import (
-	"bufio"
 	"bytes"
 	"strings"
 
@@ -9,66 +8,20 @@ import (
 	"github.com/yuin/goldmark/util"
 )
 
-// renderState is the per-render scratch space, pooled by Renderer.
-type renderState struct {
-	ids  headingIDs
-	home string // slug of the article's city
-
-	// Wiki links in document order, each with the index of its target in
-	// targets (distinct, in order of first appearance).
-	wikis      []*wikiLink
-	wikiTarget []int
-	targets    []Link
-	index      map[Link]int
-
-	text  []byte // heading text being collected
-	depth int    // >0 while inside a TOC heading
-
-	bw    *bufio.Writer
-	raw   bytes.Buffer // goldmark output
-	in    bytes.Reader
-	clean bytes.Buffer // final output when there are regions to sanitize
-
-	sanitized bytes.Buffer // sanitizer output for one region
-	fixed     []byte
-	region    []byte   // a region with raw-text elements confined
-	marks     []int    // output offsets: start and end of each region to sanitize
-	open      []string // elements opened by raw HTML and not yet closed
-}
-
-// collectDocument walks the document once: it resolves wiki links to the
-// home city, gathers distinct targets, builds the table of contents and
-// marks the top-level blocks that contain raw HTML for the sanitizer.
-func (st *renderState) collectDocument(doc ast.Node, src []byte, res *Result) {
-	var run ast.Node // first block of the current run of raw-HTML blocks
-	for c := doc.FirstChild(); c != nil; c = c.NextSibling() {
-		if st.collect(c, src, res) {
-			if run == nil {
-				run = c
-			}
-			continue
-		}
-		if run != nil {
-			st.markRegion(doc, run, c)
-			run = nil
-		}
-	}
-	if run != nil {
-		st.markRegion(doc, run, nil)
-	}
-}
-
-// collect handles n and its descendants and reports whether they contain
-// raw HTML.
+// collect walks the document once: it resolves wiki links to the home
+// city, gathers distinct targets, builds the table of contents and marks
+// the blocks whose inline content contains raw HTML for the sanitizer. It
+// reports whether n contains raw inline HTML not yet marked.
 func (st *renderState) collect(n ast.Node, src []byte, res *Result) (raw bool) {
 	switch n := n.(type) {
 	case *ast.RawHTML:
 		return true // tags are not heading text
 	case *ast.HTMLBlock:
-		return true
+		return false // renderHTMLBlock makes it a region
 	case *ast.Heading:
 		if n.Level < 2 || n.Level > 4 || st.depth > 0 {
-			return st.collectChildren(n, src, res)
+			raw = st.collectChildren(n, src, res)
+			break
 		}
 		st.depth++
 		st.text = st.text[:0]
@@ -81,7 +34,6 @@ func (st *renderState) collect(n ast.Node, src []byte, res *Result) (raw bool) {
 			ID:    string(idb),
 			Text:  strings.Join(strings.Fields(string(st.text)), " "),
 		})
-		return raw
 	case *wikiLink:
 		st.addWikiLink(n)
 		if st.depth > 0 {
@@ -100,9 +52,13 @@ func (st *renderState) collect(n ast.Node, src []byte, res *Result) (raw bool) {
 			st.text = append(st.text, n.Label(src)...)
 		}
 	default:
-		return st.collectChildren(n, src, res)
+		raw = st.collectChildren(n, src, res)
 	}
-	return false
+	if raw && n.Type() == ast.TypeBlock {
+		markInline(n)
+		return false
+	}
+	return raw
 }
 
 func (st *renderState) collectChildren(n ast.Node, src []byte, res *Result) (raw bool) {

@@ -1,0 +1,268 @@
+package views
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+	"hansewiki/wiki/textdiff"
+	"hansewiki/workflow"
+)
+
+type changeModel struct {
+	Page
+	Change    *workflow.Change
+	Proposed  *wiki.Revision
+	Base      *wiki.Revision
+	Body      template.HTML // the proposal, rendered and sanitized when saved
+	Diff      template.HTML
+	Fields    []fieldChange
+	Added     int
+	Removed   int
+	Comments  []workflow.Comment
+	Conflict  *conflictView
+	IsAuthor  bool
+	CanReview bool
+	Error     string
+}
+
+func (m *changeModel) Can(a string) bool {
+	st := m.Change.State
+	switch workflow.Action(a) {
+	case workflow.ActSubmit, workflow.ActWithdraw, workflow.ActUpdate:
+		return m.IsAuthor && workflow.Allowed(workflow.Action(a), st)
+	case workflow.ActApprove, workflow.ActRequestChanges, workflow.ActReject:
+		return m.CanReview && !m.IsAuthor && workflow.Allowed(workflow.Action(a), st)
+	}
+	return false
+}
+
+func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
+	s.showChange(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	ctx := r.Context()
+	id := auth.FromContext(ctx)
+	c, err := s.workflow.Get(ctx, id, changeID(r))
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &changeModel{Change: c, IsAuthor: c.AuthorID == id.UserID, CanReview: s.auth.Can(id, auth.ReviewChange, c.City), Error: msg}
+	if m.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Body = template.HTML(m.Proposed.HTML)
+	base := &wiki.Revision{}
+	if c.BaseRevision != nil {
+		if base, err = s.workflow.Revision(ctx, c, *c.BaseRevision); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		m.Base = base
+	}
+	cat := s.catalogs[language(r)]
+	m.Fields = metadataChanges(cat, base, m.Proposed)
+	m.Added, m.Removed = textdiff.Stats(textdiff.Words(base.Body, m.Proposed.Body))
+	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(base.Body, m.Proposed.Body)))
+	if c.State == workflow.Conflict {
+		if m.Conflict, err = s.conflict(r, c); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	if m.Comments, err = s.workflow.Comments(ctx, c.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Title = cat.T("change.title", c.ID, c.Title)
+	m.Nav = "changes"
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, status, "change", m)
+}
+
+// changeAction runs the transition a button on the change page asked for.
+func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if _, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r)); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	a := workflow.Action(r.PostFormValue("action"))
+	_, err := s.runAction(r, a, r.PostFormValue("comment"))
+	c := s.catalogs[language(r)]
+	var inv *wiki.InvalidError
+	var se *workflow.StateError
+	switch {
+	case err == nil:
+		s.flash(w, r, "change.done."+string(a), s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
+	case errors.As(err, &inv):
+		s.showChange(w, r, http.StatusUnprocessableEntity, c.T("form.invalid", c.T("err."+inv.Key)))
+	case errors.As(err, &se):
+		s.showChange(w, r, http.StatusConflict, c.T("change.state_conflict", c.T("state."+string(se.State))))
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+func (s *Server) changeComment(w http.ResponseWriter, r *http.Request) {
+	err := s.workflow.AddComment(r.Context(), s.meta(r), changeID(r), r.PostFormValue("body"))
+	var inv *wiki.InvalidError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, s.url("change", "id", strconv.FormatInt(changeID(r), 10))+"#diskussion", http.StatusSeeOther)
+	case errors.As(err, &inv):
+		c := s.catalogs[language(r)]
+		s.showChange(w, r, http.StatusUnprocessableEntity, c.T("form.invalid", c.T("err."+inv.Key)))
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+type changesModel struct {
+	Page
+	Changes []*workflow.Change
+	Cities  []wiki.City
+	City    string
+	State   string
+	Review  bool
+	States  []workflow.State
+	Now     time.Time
+}
+
+// reviewQueue lists the changes waiting for the user's review ("Zu prüfen").
+func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := auth.FromContext(ctx)
+	m := &changesModel{City: r.URL.Query().Get("city"), Review: true, Now: time.Now()}
+	var err error
+	if m.Changes, err = s.workflow.List(ctx, id, workflow.Filter{State: workflow.InReview, City: m.City}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	// Own changes wait for others.
+	list := m.Changes[:0]
+	for _, c := range m.Changes {
+		if c.AuthorID != id.UserID && s.auth.Can(id, auth.ReviewChange, c.City) {
+			list = append(list, c)
+		}
+	}
+	m.Changes = list
+	if m.Cities, err = s.store.Cities(ctx); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Title = s.catalogs[language(r)].T("review.title")
+	m.Nav = "review"
+	s.render(w, r, http.StatusOK, "changes", m)
+}
+
+// myChanges lists the user's own proposals.
+func (s *Server) myChanges(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	m := &changesModel{State: r.URL.Query().Get("state"), States: workflow.States, Now: time.Now()}
+	if m.State != "" && !validState(workflow.State(m.State)) {
+		m.State = ""
+	}
+	var err error
+	if m.Changes, err = s.workflow.List(ctx, auth.FromContext(ctx), workflow.Filter{Mine: true, State: workflow.State(m.State)}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m.Title = s.catalogs[language(r)].T("changes.title")
+	m.Nav = "changes"
+	s.render(w, r, http.StatusOK, "changes", m)
+}
+
+type notificationsModel struct {
+	Page
+	Notifications []workflow.Notification
+}
+
+func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.workflow.Notifications(ctx, auth.FromContext(ctx), 100)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m := &notificationsModel{Notifications: list}
+	m.Title = s.catalogs[language(r)].T("notifications.title")
+	m.Nav = "notifications"
+	s.render(w, r, http.StatusOK, "notifications", m)
+}
+
+func (s *Server) notificationsRead(w http.ResponseWriter, r *http.Request) {
+	if err := s.workflow.MarkRead(r.Context(), auth.FromContext(r.Context())); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, s.url("notifications"), http.StatusSeeOther)
+}
+
+func (s *Server) watchToggle(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	on := r.PostFormValue("watch") == "on"
+	if err := s.workflow.Watch(r.Context(), auth.FromContext(r.Context()), v["city"], v["slug"], on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	key := "watch.stopped"
+	if on {
+		key = "watch.started"
+	}
+	s.flash(w, r, key, s.url("article", "city", v["city"], "slug", v["slug"]))
+}
+
+type auditModel struct {
+	Page
+	Events          []workflow.AuditEvent
+	Object, Actor   string
+	Action          string
+	Next            int64
+	CSVQuery        template.URL
+	VerifiedOK      bool
+	Verified        bool
+	VerifiedMessage string
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	f := s.auditFilter(r)
+	f.Limit = 100
+	events, err := workflow.Audit(r.Context(), s.store.Pool(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m := &auditModel{Events: events, Object: f.Object, Actor: f.Actor, Action: f.Action, CSVQuery: template.URL(r.URL.Query().Encode())}
+	if len(events) == f.Limit {
+		m.Next = events[len(events)-1].Seq
+	}
+	m.Title = s.catalogs[language(r)].T("audit.title")
+	m.Nav = "admin"
+	s.render(w, r, http.StatusOK, "audit", m)
+}
+
+func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
+	f := s.auditFilter(r)
+	f.Limit = 1000
+	events, err := workflow.Audit(r.Context(), s.store.Pool(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="hansewiki-audit.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if err := workflow.WriteAuditCSV(w, events); err != nil {
+		s.log.Error("writing audit CSV", "err", err)
+	}
+}

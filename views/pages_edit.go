@@ -1,0 +1,357 @@
+package views
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+	"hansewiki/wiki/textdiff"
+	"hansewiki/workflow"
+)
+
+// editorForm is what the editor shows and posts.
+type editorForm struct {
+	Title, Body, Summary, Tags string
+	Topics                     []string
+	Visibility                 string
+	Status                     string
+	StartYear                  string
+	Cost, Funding              string
+	Partners, Contact          string
+	Base                       int64
+}
+
+func formFromRevision(r *wiki.Revision) editorForm {
+	f := editorForm{Title: r.Title, Body: r.Body, Tags: strings.Join(r.Tags, ", "), Topics: r.Topics,
+		Visibility: string(r.Visibility), Status: r.Status, Cost: r.Cost, Funding: r.Funding, Partners: r.Partners, Contact: r.Contact}
+	if r.StartYear != 0 {
+		f.StartYear = strconv.Itoa(r.StartYear)
+	}
+	return f
+}
+
+// parseEditor reads the editor's fields from a posted form.
+func parseEditor(r *http.Request) (editorForm, error) {
+	f := editorForm{Title: r.PostFormValue("title"), Body: r.PostFormValue("body"), Summary: r.PostFormValue("summary"),
+		Tags: r.PostFormValue("tags"), Topics: r.PostForm["topics"], Visibility: r.PostFormValue("visibility"),
+		Status: r.PostFormValue("status"), StartYear: strings.TrimSpace(r.PostFormValue("start_year")),
+		Cost: r.PostFormValue("cost"), Funding: r.PostFormValue("funding"), Partners: r.PostFormValue("partners"), Contact: r.PostFormValue("contact")}
+	f.Base, _ = strconv.ParseInt(r.PostFormValue("base_revision"), 10, 64)
+	return f, nil
+}
+
+func (f editorForm) draft(city string) (wiki.Draft, error) {
+	d := wiki.Draft{City: city, Title: f.Title, Body: f.Body, Summary: f.Summary, Topics: f.Topics,
+		Visibility: wiki.Visibility(f.Visibility), Experience: wiki.Experience{Status: f.Status, Cost: f.Cost,
+			Funding: f.Funding, Partners: f.Partners, Contact: f.Contact}}
+	for _, t := range strings.Split(f.Tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			d.Tags = append(d.Tags, t)
+		}
+	}
+	if f.StartYear != "" {
+		y, err := strconv.Atoi(f.StartYear)
+		if err != nil {
+			return d, &wiki.InvalidError{Field: "start_year", Key: "start_year.range", Message: "the start year must be a number"}
+		}
+		d.StartYear = y
+	}
+	return d, nil
+}
+
+// conflictView is the three-way diff of a change in conflict.
+type conflictView struct {
+	Base, Published, Proposed *wiki.Revision
+	Theirs, Ours              template.HTML
+}
+
+type editorModel struct {
+	Page
+	City     wiki.City
+	Article  *wiki.Article    // nil for a new article
+	Change   *workflow.Change // set when a proposal is edited
+	Form     editorForm
+	Topics   []wiki.Topic
+	Statuses []string
+	Action   string
+	Preview  template.HTML
+	Error    string
+	Field    string
+	Conflict *conflictView
+}
+
+func (s *Server) editorTopics(r *http.Request, m *editorModel) error {
+	var err error
+	m.Topics, err = s.store.Topics(r.Context())
+	m.Statuses = wiki.Statuses
+	return err
+}
+
+func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int, m *editorModel) {
+	if err := s.editorTopics(r, m); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	switch {
+	case m.Change != nil:
+		m.Title = c.T("edit.change_title", m.Change.Title)
+	case m.Article != nil:
+		m.Title = c.T("edit.title", m.Article.Revision.Title)
+	default:
+		m.Title = c.T("edit.new_title", m.City.Name)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, status, "edit", m)
+}
+
+func (s *Server) newArticlePage(w http.ResponseWriter, r *http.Request) {
+	city, err := s.store.City(r.Context(), mux.Vars(r)["city"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &editorModel{City: city, Form: editorForm{Visibility: string(wiki.Network)}, Action: s.url("article.new", "city", city.Slug)}
+	s.renderEditor(w, r, http.StatusOK, m)
+}
+
+func (s *Server) editArticlePage(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	a, err := s.store.Article(ctx, s.readerOf(r), v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	city, err := s.store.City(ctx, a.City)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	from := &a.Revision
+	// Restoring an old revision starts from its content, on top of the current one.
+	if id, _ := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64); id != 0 {
+		if from, err = s.store.Revision(ctx, s.readerOf(r), a.City, a.Slug, id); err != nil {
+			s.htmlError(w, r, err)
+			return
+		}
+	}
+	form := formFromRevision(from)
+	form.Base = a.Revision.ID
+	if from.ID != a.Revision.ID {
+		form.Summary = s.catalogs[language(r)].T("edit.restore_summary", s.catalogs[language(r)].DateTime(from.CreatedAt))
+	}
+	m := &editorModel{City: city, Article: a, Form: form, Action: s.url("article.edit", "city", a.City, "slug", a.Slug)}
+	s.renderEditor(w, r, http.StatusOK, m)
+}
+
+// editorSubmit handles the new-article and edit forms: preview, save as
+// draft, or submit for review.
+func (s *Server) editorSubmit(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	ctx := r.Context()
+	city, err := s.store.City(ctx, v["city"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	form, _ := parseEditor(r)
+	m := &editorModel{City: city, Form: form, Action: r.URL.Path}
+	if v["slug"] != "" {
+		if m.Article, err = s.store.Article(ctx, s.readerOf(r), city.Slug, v["slug"]); err != nil {
+			s.htmlError(w, r, err)
+			return
+		}
+	}
+	d, err := form.draft(city.Slug)
+	if err == nil && r.PostFormValue("op") == "preview" {
+		s.preview(w, r, m, city.Slug, form.Body)
+		return
+	}
+	var c *workflow.Change
+	if err == nil {
+		p := workflow.Proposal{Draft: d, BaseRevision: form.Base, Submit: r.PostFormValue("op") == "submit"}
+		if m.Article != nil {
+			p.Slug = m.Article.Slug
+		}
+		c, err = s.workflow.Create(ctx, s.meta(r), p)
+	}
+	if err != nil {
+		s.editorError(w, r, m, err)
+		return
+	}
+	key := "edit.saved"
+	if c.State == workflow.InReview {
+		key = "edit.submitted"
+	}
+	s.flash(w, r, key, s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+}
+
+func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel, city, body string) {
+	res, err := s.store.Preview(r.Context(), city, body)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Preview = template.HTML(res.HTML) // sanitized by the Markdown pipeline
+	s.renderEditor(w, r, http.StatusOK, m)
+}
+
+// editorError shows the form again with the input kept and the reason.
+func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorModel, err error) {
+	c := s.catalogs[language(r)]
+	var inv *wiki.InvalidError
+	status, _ := statusOf(err)
+	switch {
+	case errors.As(err, &inv):
+		m.Field = inv.Field
+		msg := c.T("err." + inv.Key)
+		if msg == "err."+inv.Key {
+			msg = inv.Message
+		}
+		m.Error = c.T("form.invalid", msg)
+	case status == http.StatusConflict:
+		m.Error = c.T("edit.conflict")
+	case status == http.StatusForbidden || status == http.StatusNotFound:
+		s.htmlError(w, r, err)
+		return
+	case status == http.StatusInternalServerError:
+		s.serverError(w, r, err)
+		return
+	default:
+		m.Error = c.T("form.invalid", err.Error())
+	}
+	s.renderEditor(w, r, status, m)
+}
+
+// previewFragment renders Markdown for the editor's live preview. It
+// answers an HTML fragment produced by the same sanitizing pipeline as
+// saved revisions.
+func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
+	city := r.PostFormValue("city")
+	if _, err := s.store.City(r.Context(), city); err != nil {
+		http.Error(w, "unknown city", http.StatusBadRequest)
+		return
+	}
+	res, err := s.store.Preview(r.Context(), city, r.PostFormValue("body"))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte(res.HTML))
+}
+
+// changeEditPage edits a proposal: a draft, one with requested changes, or
+// one in conflict, which is rebased onto the current publication.
+func (s *Server) changeEditPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r))
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m, err := s.changeEditor(r, c)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	rev, err := s.workflow.Revision(ctx, c, c.Revision)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	base := m.Form.Base
+	m.Form = formFromRevision(rev)
+	m.Form.Base = base
+	s.renderEditor(w, r, http.StatusOK, m)
+}
+
+// changeEditor prepares the editor for a change; for a conflict it holds
+// the three-way diff and bases the edit on the current publication.
+func (s *Server) changeEditor(r *http.Request, c *workflow.Change) (*editorModel, error) {
+	ctx := r.Context()
+	if c.AuthorID != auth.FromContext(ctx).UserID {
+		return nil, fmt.Errorf("only the author edits a proposal: %w", wiki.ErrForbidden)
+	}
+	if !workflow.Allowed(workflow.ActUpdate, c.State) {
+		return nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
+	}
+	city, err := s.store.City(ctx, c.City)
+	if err != nil {
+		return nil, err
+	}
+	m := &editorModel{City: city, Change: c, Action: s.url("change.edit", "id", strconv.FormatInt(c.ID, 10))}
+	if c.BaseRevision != nil {
+		m.Form.Base = *c.BaseRevision
+	}
+	if c.State == workflow.Conflict {
+		if m.Conflict, err = s.conflict(r, c); err != nil {
+			return nil, err
+		}
+		m.Form.Base = m.Conflict.Published.ID
+	}
+	return m, nil
+}
+
+func (s *Server) conflict(r *http.Request, c *workflow.Change) (*conflictView, error) {
+	ctx := r.Context()
+	cv := &conflictView{}
+	var err error
+	if cv.Base, err = s.workflow.Revision(ctx, c, *c.BaseRevision); err != nil {
+		return nil, err
+	}
+	if cv.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
+		return nil, err
+	}
+	pub, err := s.store.PublishedRevisionID(ctx, c.ArticleID)
+	if err != nil {
+		return nil, err
+	}
+	if cv.Published, err = s.workflow.Revision(ctx, c, pub); err != nil {
+		return nil, err
+	}
+	cv.Theirs = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Published.Body)))
+	cv.Ours = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Proposed.Body)))
+	return cv, nil
+}
+
+func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r))
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m, err := s.changeEditor(r, c)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	form, _ := parseEditor(r)
+	m.Form = form
+	d, err := form.draft(c.City)
+	if err == nil && r.PostFormValue("op") == "preview" {
+		s.preview(w, r, m, c.City, form.Body)
+		return
+	}
+	if err == nil {
+		c, err = s.workflow.Update(ctx, s.meta(r), c.ID, d, form.Base)
+	}
+	if err == nil && r.PostFormValue("op") == "submit" && c.State != workflow.InReview {
+		c, err = s.workflow.Submit(ctx, s.meta(r), c.ID, "")
+	}
+	if err != nil {
+		s.editorError(w, r, m, err)
+		return
+	}
+	s.flash(w, r, "edit.saved", s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+}
