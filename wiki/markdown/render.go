@@ -72,6 +72,8 @@ func New() *Renderer {
 			renderer.WithNodeRenderers(
 				util.Prioritized(linkRenderer{}, 500),
 				util.Prioritized(regionRenderer{}, 500),
+				// Before the table extension's renderer (500), which it wraps.
+				util.Prioritized(newTableRegionRenderer(), 400),
 			),
 		),
 	)

@@ -359,3 +359,18 @@ func TestRenderConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Wide tables scroll inside a region that keyboard users can focus.
+func TestTablesScrollInAFocusableRegion(t *testing.T) {
+	res, err := New().Render([]byte("| Jahr | Kosten |\n|---|---:|\n| 2024 | 10 |\n"), "rostock", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<div class="table-scroll" role="region" tabindex="0" aria-label="Tabelle"><table>`
+	if !strings.Contains(res.HTML, want) || !strings.Contains(res.HTML, "</table>\n</div>") {
+		t.Fatalf("table not wrapped in a scroll region:\n%s", res.HTML)
+	}
+	if !strings.Contains(res.HTML, `<td align="right">10</td>`) {
+		t.Fatalf("table markup changed:\n%s", res.HTML)
+	}
+}
