@@ -1,6 +1,7 @@
 package views
 
 import (
+	"encoding/xml"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -128,5 +129,36 @@ func TestStaticAssetsHaveHashedURLs(t *testing.T) {
 	page := do(t, s, "GET", "/").Body.String()
 	if !strings.Contains(page, u) {
 		t.Errorf("pages do not link the hashed stylesheet %s", u)
+	}
+}
+
+// Feeds follow the visibility rule like every other listing.
+func TestAtomFeeds(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, sampleItems...)
+	for _, path := range []string{"/feed.atom", "/c/luebeck/feed.atom", "/topics/mobilitaet/feed.atom"} {
+		rec := do(t, s, "GET", path)
+		var feed struct {
+			Title   string `xml:"title"`
+			Entries []struct {
+				Title string `xml:"title"`
+				Link  struct {
+					Href string `xml:"href,attr"`
+				} `xml:"link"`
+			} `xml:"entry"`
+		}
+		if err := xml.Unmarshal(rec.Body.Bytes(), &feed); err != nil || rec.Code != 200 {
+			t.Fatalf("GET %s: %d, %v", path, rec.Code, err)
+		}
+		if !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/atom+xml") {
+			t.Errorf("%s: Content-Type %q", path, rec.Header().Get("Content-Type"))
+		}
+		if len(feed.Entries) != 1 || feed.Entries[0].Title != "Quartiersbus in Lübeck" ||
+			!strings.HasSuffix(feed.Entries[0].Link.Href, "/c/luebeck/quartiersbus-in-luebeck") {
+			t.Errorf("%s lists %+v; want only the public article", path, feed.Entries)
+		}
+	}
+	if rec := do(t, s, "GET", "/c/atlantis/feed.atom"); rec.Code != 404 {
+		t.Errorf("feed of an unknown city: %d", rec.Code)
 	}
 }

@@ -49,6 +49,9 @@ func (s *Server) routes() []route {
 		{"metrics", "GET", "/metrics", public, false, s.metrics.ServeHTTP},
 
 		{"home", "GET", "/", public, getPages, s.homePage},
+		{"feed", "GET", "/feed.atom", public, getPages, s.feed},
+		{"city.feed", "GET", "/c/{city}/feed.atom", public, getPages, s.feed},
+		{"topic.feed", "GET", "/topics/{topic}/feed.atom", public, getPages, s.feed},
 		{"cities", "GET", "/c", public, getPages, s.citiesPage},
 		{"city", "GET", "/c/{city}", public, getPages, s.cityPage},
 		// Before the article route, which would take "new" for a slug.
