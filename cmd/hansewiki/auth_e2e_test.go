@@ -201,6 +201,43 @@ func TestPermissionMatrixOverHTTP(t *testing.T) {
 		}
 	}
 
+	// Creating, proposing and reviewing over the API, per the permission table.
+	owner := newClient(t, m.URL())
+	owner.token = apiToken(t, m.URL(), "autorin")
+	var art struct{ Revision int64 }
+	_, a := owner.get("/api/v1/articles/rostock/oeffentlich")
+	json.Unmarshal([]byte(a), &art)
+	type wantWrite struct{ create, propose, review int }
+	writes := map[string]wantWrite{
+		"":             {401, 401, 401},
+		"mitglied":     {403, 403, 404},
+		"autorin":      {201, 201, 403}, // reviewing her own change: four-eyes
+		"pruefer":      {403, 403, 200},
+		"admin-hro":    {201, 201, 200},
+		"admin-hwi":    {403, 201, 404}, // proposes anywhere, reviews Wismar only
+		"koordination": {201, 201, 200},
+	}
+	for user, w := range writes {
+		c := newClient(t, m.URL())
+		if user != "" {
+			c.token = apiToken(t, m.URL(), user)
+		}
+		status, body := c.sendJSON("POST", "/api/v1/changes", map[string]any{"city": "rostock", "title": "Neu von " + user, "body": "x", "visibility": "public"})
+		if status != w.create {
+			t.Errorf("%q creates an article in Rostock: %d, want %d: %s", user, status, w.create, body)
+		}
+		status, body = c.sendJSON("POST", "/api/v1/changes", map[string]any{"city": "rostock", "slug": "oeffentlich", "base_revision": art.Revision,
+			"title": "Öffentlich Rostock", "body": "geändert von " + user, "visibility": "public"})
+		if status != w.propose {
+			t.Errorf("%q proposes a change to a Rostock article: %d, want %d: %s", user, status, w.propose, body)
+		}
+		pending := owner.change("POST", "/api/v1/changes", map[string]any{"city": "rostock", "slug": "oeffentlich", "base_revision": art.Revision,
+			"title": "Öffentlich Rostock", "body": "Vorschlag für " + user, "visibility": "public", "submit": true}, 201)
+		if status, body := c.act(pending.ID, "request-changes", "bitte prüfen"); status != w.review {
+			t.Errorf("%q reviews a Rostock change: %d, want %d: %s", user, status, w.review, body)
+		}
+	}
+
 	// /me shows the roles.
 	c := newClient(t, m.URL())
 	c.token = apiToken(t, m.URL(), "admin-hro")
