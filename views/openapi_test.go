@@ -123,6 +123,10 @@ func TestAPIResponsesMatchOpenAPISchemas(t *testing.T) {
 		{"/api/v1/articles/luebeck/quartiersbus-in-luebeck/revisions", "/articles/{city}/{slug}/revisions", 200},
 		{"/api/v1/articles/luebeck/quartiersbus-in-luebeck/revisions/" + rev, "/articles/{city}/{slug}/revisions/{id}", 200},
 		{"/api/v1/articles/luebeck/quartiersbus-in-luebeck/revisions/999999", "/articles/{city}/{slug}/revisions/{id}", 404},
+		{"/api/v1/search?q=Bus", "/search", 200},
+		{"/api/v1/search?q=Bus&city=luebeck&topic=mobilitaet&limit=5", "/search", 200},
+		{"/api/v1/search?q=x&limit=1000", "/search", 400},
+		{"/api/v1/search/suggest?q=Quart", "/search/suggest", 200},
 	}
 	for _, c := range cases {
 		rec := do(t, s, "GET", c.target)

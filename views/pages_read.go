@@ -12,6 +12,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/wiki/search"
 	"hansewiki/wiki/textdiff"
 )
 
@@ -159,6 +160,8 @@ type articleModel struct {
 	// CanEdit: the user may propose a change; Watching: they watch it.
 	CanEdit  bool
 	Watching bool
+	// Similar experiences from other cities.
+	Similar []search.Hit
 }
 
 // personalize adds what only a signed-in user sees on an article page.
@@ -193,6 +196,9 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.personalize(r, m)
+	if m.Old == nil {
+		m.Similar = s.similarHits(r, a)
+	}
 	s.render(w, r, http.StatusOK, "article", m)
 }
 

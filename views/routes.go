@@ -62,6 +62,7 @@ func (s *Server) routes() []route {
 		{"revision", "GET", "/c/{city}/{slug}/revisions/{id:[0-9]+}", public, getPages, s.revisionPage},
 		{"diff", "GET", "/c/{city}/{slug}/diff", public, getPages, s.diffPage},
 		{"topics", "GET", "/topics", public, getPages, s.topicsPage},
+		{"search", "GET", "/search", public, getPages, s.searchPage},
 		{"topic", "GET", "/topics/{topic}", public, getPages, s.topicPage},
 
 		{"article.edit", "GET", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editArticlePage},
@@ -112,6 +113,8 @@ func (s *Server) routes() []route {
 		{"api.change.action", "POST", "/api/v1/changes/{id:[0-9]+}/{action:submit|approve|request-changes|reject|withdraw}", member, false, s.apiChangeAction},
 		{"api.audit", "GET", "/api/v1/audit", can(auth.ReadAudit), false, s.apiAudit},
 		{"api.articles", "GET", "/api/v1/articles", public, false, s.apiArticles},
+		{"api.search", "GET", "/api/v1/search", public, false, s.apiSearch},
+		{"api.suggest", "GET", "/api/v1/search/suggest", public, false, s.apiSuggest},
 		{"api.article", "GET", "/api/v1/articles/{city}/{slug}", public, false, s.apiArticle},
 		{"api.revisions", "GET", "/api/v1/articles/{city}/{slug}/revisions", public, false, s.apiRevisions},
 		{"api.revision", "GET", "/api/v1/articles/{city}/{slug}/revisions/{id:[0-9]+}", public, false, s.apiRevision},

@@ -13,6 +13,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/wiki/search"
 	"hansewiki/workflow"
 )
 
@@ -22,6 +23,7 @@ type Options struct {
 	Auth     *auth.Service
 	Sessions *auth.Sessions
 	Workflow *workflow.Service
+	Search   search.Searcher
 	Log      *slog.Logger
 	BaseURL  string
 	// Ready reports whether the database answers, for /readyz.
@@ -40,6 +42,7 @@ type Server struct {
 	auth     *auth.Service
 	sessions *auth.Sessions
 	workflow *workflow.Service
+	search   search.Searcher
 	router   *mux.Router
 	// crossOrigin refuses cross-site browser requests that change state.
 	crossOrigin *http.CrossOriginProtection
@@ -56,8 +59,8 @@ type Server struct {
 
 // New builds the route table and parses every template.
 func New(opts Options) (*Server, error) {
-	if opts.Store == nil || opts.Auth == nil || opts.Sessions == nil || opts.Workflow == nil {
-		return nil, errors.New("views: store, auth, sessions and workflow are required")
+	if opts.Store == nil || opts.Auth == nil || opts.Sessions == nil || opts.Workflow == nil || opts.Search == nil {
+		return nil, errors.New("views: store, auth, sessions, workflow and search are required")
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -65,7 +68,7 @@ func New(opts Options) (*Server, error) {
 	if opts.PageCacheBytes == 0 {
 		opts.PageCacheBytes = 64 << 20
 	}
-	s := &Server{opts: opts, log: opts.Log, store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow,
+	s := &Server{opts: opts, log: opts.Log, store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
 		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), crossOrigin: http.NewCrossOriginProtection()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {

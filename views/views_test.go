@@ -12,6 +12,7 @@ import (
 	"hansewiki/migrations/pgtest"
 	"hansewiki/wiki"
 	"hansewiki/wiki/markdown"
+	"hansewiki/wiki/search"
 	"hansewiki/workflow"
 )
 
@@ -34,7 +35,11 @@ func newTestServer(t *testing.T, items ...wiki.ImportItem) *Server {
 	}
 	sessions := auth.NewSessions(pool, false)
 	t.Cleanup(sessions.Close)
-	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Log: log})
+	searcher, err := search.Open(context.Background(), search.Config{Store: store, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Search: searcher, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,10 @@ package workflow
 import (
 	"context"
 	"encoding/csv"
-	"fmt"
+	"encoding/json"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,15 +77,27 @@ func WriteAuditCSV(w io.Writer, events []AuditEvent) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "at", "actor", "action", "object", "detail", "client_addr", "hash"})
 	for _, e := range events {
-		detail := make([]string, 0, len(e.Detail))
-		for k, v := range e.Detail {
-			detail = append(detail, fmt.Sprintf("%s=%v", k, v))
-		}
 		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano), csvSafe(e.Actor), csvSafe(e.Action),
-			csvSafe(e.Object), csvSafe(strings.Join(detail, "; ")), e.ClientAddr, e.Hash})
+			csvSafe(e.Object), csvSafe(detailText(e.Detail)), csvSafe(e.ClientAddr), e.Hash})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// detailText renders an event's detail as "key=value; ..." in key order,
+// so two exports of the same events are identical. Numbers keep their
+// digits (a revision id of 1234567 is not "1.234567e+06").
+func detailText(detail map[string]any) string {
+	parts := make([]string, 0, len(detail))
+	for _, k := range slices.Sorted(maps.Keys(detail)) {
+		v, ok := detail[k].(string)
+		if !ok {
+			b, _ := json.Marshal(detail[k])
+			v = string(b)
+		}
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // csvSafe defuses cells a spreadsheet would run as a formula.

@@ -1,13 +1,16 @@
 package workflow
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/url"
 	"strings"
@@ -35,8 +38,17 @@ func ParseSMTPURL(raw, baseURL string) (*MailSettings, error) {
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 		return nil, errors.New("SMTP_URL must look like smtp://user:password@host:587?from=wiki@example.org")
 	}
-	m := &MailSettings{Host: u.Hostname(), Port: u.Port(), From: u.Query().Get("from"), TLS: u.Query().Get("tls"), BaseURL: strings.TrimSuffix(baseURL, "/")}
+	q := u.Query()
+	m := &MailSettings{Host: u.Hostname(), Port: u.Port(), TLS: q.Get("tls"), BaseURL: strings.TrimSuffix(baseURL, "/")}
+	switch m.TLS {
+	case "", "starttls", "tls", "none":
+	default:
+		return nil, fmt.Errorf("SMTP_URL: tls=%s: want starttls, tls or none", m.TLS)
+	}
 	if u.Scheme == "smtps" {
+		if m.TLS != "" && m.TLS != "tls" {
+			return nil, fmt.Errorf("SMTP_URL: smtps:// always uses TLS, tls=%s contradicts it", m.TLS)
+		}
 		m.TLS = "tls"
 	}
 	if m.Port == "" {
@@ -46,9 +58,15 @@ func ParseSMTPURL(raw, baseURL string) (*MailSettings, error) {
 		m.Username = u.User.Username()
 		m.Password, _ = u.User.Password()
 	}
-	if m.From == "" {
+	if q.Get("from") == "" {
 		return nil, errors.New("SMTP_URL needs ?from=ADDRESS")
 	}
+	// Only the bare address goes into the envelope and the From header.
+	from, err := mail.ParseAddress(q.Get("from"))
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: from=%s is not an e-mail address", q.Get("from"))
+	}
+	m.From = from.Address
 	return m, nil
 }
 
@@ -98,6 +116,10 @@ func NewMailer(pool *pgxpool.Pool, settings *MailSettings, log *slog.Logger) *Ma
 
 // Run sends mail until ctx ends.
 func (m *Mailer) Run(ctx context.Context) {
+	poll := m.Poll
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
 	wake := make(chan struct{}, 1)
 	go m.listen(ctx, wake)
 	for ctx.Err() == nil {
@@ -113,7 +135,7 @@ func (m *Mailer) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-wake:
-		case <-time.After(m.Poll):
+		case <-time.After(poll):
 		}
 	}
 }
@@ -122,7 +144,10 @@ func (m *Mailer) listen(ctx context.Context, wake chan<- struct{}) {
 	for ctx.Err() == nil {
 		conn, err := m.pool.Acquire(ctx)
 		if err != nil {
-			time.Sleep(time.Second)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
 			continue
 		}
 		pc := conn.Hijack()
@@ -158,10 +183,10 @@ func (m *Mailer) SendDue(ctx context.Context) (int, error) {
 		}
 		for _, q := range due {
 			handled++
-			if err := m.send(q.To, q.Subject, q.Body, q.MID); err != nil {
+			if err := m.send(ctx, q.To, q.Subject, q.Body, q.MID); err != nil {
 				wait := min(time.Duration(1<<min(q.Attempts, 20))*time.Second, m.MaxBackoff)
 				if _, err2 := tx.Exec(ctx, `UPDATE mail_queue SET attempts = attempts + 1, last_error = $2,
-					next_attempt_at = now() + $3::interval WHERE id = $1`, q.ID, err.Error(), wait.String()); err2 != nil {
+					next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1`, q.ID, err.Error(), wait.Seconds()); err2 != nil {
 					return err2
 				}
 				// The server is probably down: leave the rest for later.
@@ -176,30 +201,37 @@ func (m *Mailer) SendDue(ctx context.Context) (int, error) {
 	return handled, err
 }
 
+// mailTimeout bounds one delivery, so a server that stops answering cannot
+// hold the queue rows (and the transaction locking them) for long.
+const mailTimeout = 30 * time.Second
+
 // send delivers one message over SMTP.
-func (m *Mailer) send(to, subject, body, messageID string) error {
+func (m *Mailer) send(ctx context.Context, to, subject, body, messageID string) error {
 	s := m.settings
+	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
+	defer cancel()
 	addr := net.JoinHostPort(s.Host, s.Port)
-	var c *smtp.Client
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	var conn net.Conn
 	var err error
 	if s.TLS == "tls" {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, &tls.Config{ServerName: s.Host})
-		if err != nil {
-			return err
-		}
-		c, err = smtp.NewClient(conn, s.Host)
-		if err != nil {
-			return err
-		}
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: &tls.Config{ServerName: s.Host}}).DialContext(ctx, "tcp", addr)
 	} else {
-		conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
-		if err != nil {
-			return err
-		}
-		conn.SetDeadline(time.Now().Add(30 * time.Second))
-		if c, err = smtp.NewClient(conn, s.Host); err != nil {
-			return err
-		}
+		conn, err = dialer.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return err
+	}
+	// The deadline covers the whole conversation, TLS handshakes included;
+	// cancelling ctx (shutdown) ends it at once.
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	c, err := smtp.NewClient(conn, s.Host)
+	if err != nil {
+		conn.Close()
+		return err
 	}
 	defer c.Close()
 	if s.TLS != "tls" && s.TLS != "none" {
@@ -226,18 +258,36 @@ func (m *Mailer) send(to, subject, body, messageID string) error {
 	if err != nil {
 		return err
 	}
-	msg := "From: Hansewiki <" + s.From + ">\r\nTo: " + to + "\r\nSubject: " + mimeHeader(subject) +
-		"\r\nMessage-ID: " + messageID + "\r\nDate: " + time.Now().Format(time.RFC1123Z) +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
-		strings.ReplaceAll(body, "\n", "\r\n")
-	if _, err := w.Write([]byte(msg)); err != nil {
+	// Data's writer dot-stuffs lines that begin with a dot.
+	if _, err := w.Write(composeMessage(s.From, to, subject, body, messageID, time.Now())); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	// The server has accepted the message: a failing QUIT must not make us
+	// send it a second time.
+	c.Quit()
+	return nil
 }
 
-// mimeHeader encodes a header with umlauts (RFC 2047).
-func mimeHeader(s string) string { return mime.QEncoding.Encode("utf-8", s) }
+// composeMessage builds the RFC 5322 message. The body is quoted-printable,
+// so umlauts arrive intact through servers without 8BITMIME and no line
+// exceeds the 998 characters SMTP allows.
+func composeMessage(from, to, subject, body, messageID string, date time.Time) []byte {
+	var b bytes.Buffer
+	b.WriteString("From: Hansewiki <" + from + ">\r\nTo: " + to + "\r\nSubject: " + mimeHeader(subject) +
+		"\r\nMessage-ID: " + messageID + "\r\nDate: " + date.Format(time.RFC1123Z) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	qp.Write([]byte(body)) // line breaks become CRLF
+	qp.Close()
+	return b.Bytes()
+}
+
+// mimeHeader encodes a header with umlauts (RFC 2047). Long values become
+// several encoded-words, one per folded line, so the header stays within
+// the line length limits however long an article title is.
+func mimeHeader(s string) string {
+	return strings.ReplaceAll(mime.QEncoding.Encode("utf-8", s), "?= =?", "?=\r\n =?")
+}

@@ -19,6 +19,7 @@ import (
 	"hansewiki/views"
 	"hansewiki/wiki"
 	"hansewiki/wiki/markdown"
+	"hansewiki/wiki/search"
 	"hansewiki/workflow"
 )
 
@@ -37,6 +38,7 @@ type Main struct {
 	Sessions *auth.Sessions
 	Workflow *workflow.Service
 	Mailer   *workflow.Mailer
+	Search   *search.Service
 	Handler  *views.Server
 
 	cluster  *pglocal.Cluster
@@ -87,6 +89,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Workflow = workflow.NewService(m.Store, m.Auth, m.Log)
+	if m.Search, err = search.Open(ctx, search.Config{Store: m.Store, MeiliURL: m.Config.MeiliURL,
+		MeiliKey: m.Config.MeiliAPIKey, Log: m.Log}); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
 	if m.Config.SMTPURL != "" {
 		mail, err := workflow.ParseSMTPURL(m.Config.SMTPURL, m.Config.BaseURL)
 		if err != nil {
@@ -102,12 +108,15 @@ func (m *Main) Open(ctx context.Context) error {
 // HTTP surface.
 func (m *Main) Listen(ctx context.Context) error {
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
-	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Log: m.Log,
+	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
 		BaseURL: m.Config.BaseURL, Ready: func(ctx context.Context) error { return m.Pool.Ping(ctx) }})
 	if err != nil {
 		return err
 	}
 	m.Handler = h
+	for name, fn := range m.Search.Gauges() {
+		h.Metrics().Gauge(name, fn)
+	}
 	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
@@ -140,6 +149,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	if m.Mailer != nil {
 		go m.Mailer.Run(bg)
 	}
+	go m.Search.Run(bg)
 	for _, ch := range []chan struct{}{publications, policies} {
 		select {
 		case <-ch:

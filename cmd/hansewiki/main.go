@@ -27,6 +27,10 @@ Usage:
   hansewiki user token USERNAME    print a new personal access token
   hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*
   hansewiki city add SLUG NAME     add a member city
+  hansewiki audit verify           check the hash chain of the audit log
+  hansewiki audit export [--object O] [--actor A] FILE|-
+                                   write the audit log as CSV
+  hansewiki reindex                rebuild the Meilisearch index from PostgreSQL
 
 Every command reads DATABASE_URL; without it, a private PostgreSQL cluster
 runs under HANSEWIKI_DATA_DIR (default ./data).
@@ -70,6 +74,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdRole(ctx, cfg, log, rest, stdout)
 	case "city":
 		return cmdCity(ctx, cfg, log, rest, stdout)
+	case "audit":
+		return cmdAudit(ctx, cfg, log, rest, stdout, stderr)
+	case "reindex":
+		return cmdReindex(ctx, cfg, log, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,6 +1,8 @@
 // Hansewiki editor: live preview while typing. Progressive enhancement:
 // without JavaScript the "Vorschau anzeigen" button renders the preview on
 // the server. The preview HTML comes from the server's sanitizing pipeline.
+// The preview is not a live region: reading the whole article aloud after
+// every pause in typing would drown what the person is writing.
 (function () {
   "use strict";
   var form = document.querySelector("form.editor");
@@ -12,6 +14,7 @@
   var seq = 0;
   function refresh() {
     var mine = ++seq;
+    out.setAttribute("aria-busy", "true");
     var data = new URLSearchParams();
     data.set("city", form.dataset.city);
     data.set("body", body.value);
@@ -25,7 +28,9 @@
       return r.text();
     }).then(function (html) {
       if (mine === seq) out.innerHTML = html;
-    }).catch(function () { /* keep the last preview */ });
+    }).catch(function () { /* keep the last preview */ }).then(function () {
+      if (mine === seq) out.removeAttribute("aria-busy");
+    });
   }
   body.addEventListener("input", function () {
     clearTimeout(timer);

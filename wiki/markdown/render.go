@@ -74,6 +74,8 @@ func New() *Renderer {
 				util.Prioritized(regionRenderer{}, 500),
 				// Before the table extension's renderer (500), which it wraps.
 				util.Prioritized(newTableRegionRenderer(), 400),
+				// Before the task-list extension's renderer (500).
+				util.Prioritized(taskCheckBoxRenderer{}, 400),
 			),
 		),
 	)

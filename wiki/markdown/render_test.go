@@ -35,8 +35,8 @@ func TestRenderFeatures(t *testing.T) {
 		{
 			name: "task list",
 			src:  "- [x] Karte prüfen\n- [ ] Rückstausicherung\n",
-			want: []string{`<li><input checked="" disabled="" type="checkbox"> Karte prüfen</li>`,
-				`<li><input disabled="" type="checkbox"> Rückstausicherung</li>`},
+			want: []string{`<li><input aria-label="erledigt" checked="" disabled="" type="checkbox"> Karte prüfen</li>`,
+				`<li><input aria-label="offen" disabled="" type="checkbox"> Rückstausicherung</li>`},
 		},
 		{
 			name: "strikethrough",
@@ -372,5 +372,18 @@ func TestTablesScrollInAFocusableRegion(t *testing.T) {
 	}
 	if !strings.Contains(res.HTML, `<td align="right">10</td>`) {
 		t.Fatalf("table markup changed:\n%s", res.HTML)
+	}
+}
+
+// Task-list boxes have an accessible name (screen readers announce them).
+func TestTaskListCheckboxesHaveNames(t *testing.T) {
+	res, err := New().Render([]byte("- [x] Karte veröffentlicht\n- [ ] Schulung\n"), "wismar", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<input aria-label="erledigt" checked="" disabled="" type="checkbox">`, `<input aria-label="offen" disabled="" type="checkbox">`} {
+		if !strings.Contains(res.HTML, want) {
+			t.Errorf("missing %s in\n%s", want, res.HTML)
+		}
 	}
 }

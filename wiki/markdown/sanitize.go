@@ -88,6 +88,7 @@ func newPolicy() *bluemonday.Policy {
 	// keepOnlyDisabledCheckboxes finishes the job after sanitizing.
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
 	p.AllowAttrs("checked", "disabled").Matching(regexp.MustCompile(`^(?:|checked|disabled)$`)).OnElements("input")
+	p.AllowAttrs("aria-label").Matching(regexp.MustCompile(`^(?:erledigt|offen)$`)).OnElements("input")
 
 	p.AllowAttrs("open").Matching(regexp.MustCompile(`^(?:|open)$`)).OnElements("details")
 	// Language of parts (WCAG 3.1.2), e.g. an English quotation.

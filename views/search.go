@@ -1,0 +1,275 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"hansewiki/wiki"
+	"hansewiki/wiki/search"
+)
+
+const searchPageSize = 20
+
+// searchQuery reads a search from the URL: q, city, topic, tag and status
+// (repeatable), sort, and page or limit/offset.
+func searchQuery(r *http.Request, pageSize int) (search.Query, int, error) {
+	v := r.URL.Query()
+	q := search.Query{Text: v.Get("q"), Cities: v["city"], Topics: v["topic"], Tags: v["tag"], Statuses: v["status"],
+		Sort: search.Sort(v.Get("sort"))}
+	if q.Sort == "relevance" {
+		q.Sort = search.ByRelevance
+	}
+	page := 1
+	if isAPI(r) {
+		limit, err := intParam(r, "limit", search.DefaultLimit, search.MaxLimit)
+		if err != nil {
+			return q, 0, err
+		}
+		offset, err := intParam(r, "offset", 0, 10000)
+		if err != nil {
+			return q, 0, err
+		}
+		q.Limit, q.Offset = limit, offset
+	} else {
+		page = pageParam(r)
+		q.Limit, q.Offset = pageSize, (page-1)*pageSize
+	}
+	return q, page, nil
+}
+
+// searchJSON is the result shape of GET /api/v1/search.
+type searchJSON struct {
+	Total      int                       `json:"total"`
+	Hits       []search.Hit              `json:"hits"`
+	Facets     map[string]map[string]int `json:"facets"`
+	DidYouMean string                    `json:"did_you_mean,omitempty"`
+}
+
+func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
+	q, _, err := searchQuery(r, 0)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	res, err := s.search.Search(r.Context(), s.readerOf(r), q)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	hits := res.Hits
+	if hits == nil {
+		hits = []search.Hit{}
+	}
+	writeJSON(w, http.StatusOK, searchJSON{Total: res.Total, Hits: hits, DidYouMean: res.DidYouMean,
+		Facets: map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags, "status": res.Facets.Status}})
+}
+
+// apiSuggest answers type-ahead titles for the search box.
+func (s *Server) apiSuggest(w http.ResponseWriter, r *http.Request) {
+	prefix := strings.TrimSpace(r.URL.Query().Get("q"))
+	if prefix == "" {
+		writeJSON(w, http.StatusOK, []search.Suggestion{})
+		return
+	}
+	list, err := s.search.Suggest(r.Context(), s.readerOf(r), prefix, 8)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []search.Suggestion{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// facetItem is one value of a facet with its count and the URL that
+// toggles it.
+type facetItem struct {
+	Value    string
+	Label    string
+	Count    int
+	Selected bool
+	URL      string
+}
+
+type facetGroup struct {
+	Name  string // query parameter
+	Label string
+	Items []facetItem
+}
+
+type searchModel struct {
+	Page
+	Q          string
+	Sort       string
+	Result     *search.Result
+	Searched   bool
+	Groups     []facetGroup
+	CityNames  map[string]string
+	Pager      pager
+	PrevURL    string
+	NextURL    string
+	DidYouMean string
+	SortURLs   map[string]string
+	First      int
+	Last       int
+	Active     []facetItem // selected filters, each with its removal URL
+	Error      string
+}
+
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c := s.catalogs[language(r)]
+	q, page, _ := searchQuery(r, searchPageSize)
+	m := &searchModel{Q: q.Text, Sort: string(q.Sort), CityNames: map[string]string{}}
+	m.Query, m.Nav = q.Text, "search"
+	m.Title = c.T("search.title")
+	if q.Text != "" {
+		m.Title = c.T("search.title_q", q.Text)
+	}
+	cities, err := s.store.Cities(ctx)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, ct := range cities {
+		m.CityNames[ct.Slug] = ct.Name
+	}
+	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
+	if m.Searched {
+		res, err := s.search.Search(ctx, s.readerOf(r), q)
+		var inv *wiki.InvalidError
+		switch {
+		case errors.As(err, &inv):
+			m.Error = c.T("form.invalid", inv.Message)
+		case err != nil:
+			s.serverError(w, r, err)
+			return
+		default:
+			m.Result = res
+		}
+	}
+	base := r.URL.Query()
+	base.Del("page")
+	link := func(v url.Values) string {
+		if enc := v.Encode(); enc != "" {
+			return s.url("search") + "?" + enc
+		}
+		return s.url("search")
+	}
+	if m.Result != nil {
+		m.Pager = pager{Page: page, HasPrev: page > 1, HasNext: q.Offset+len(m.Result.Hits) < m.Result.Total}
+		m.First, m.Last = q.Offset+1, q.Offset+len(m.Result.Hits)
+		if m.Pager.HasPrev {
+			v := cloneValues(base)
+			v.Set("page", strconv.Itoa(page-1))
+			m.PrevURL = link(v)
+		}
+		if m.Pager.HasNext {
+			v := cloneValues(base)
+			v.Set("page", strconv.Itoa(page+1))
+			m.NextURL = link(v)
+		}
+		if m.Result.DidYouMean != "" {
+			v := cloneValues(base)
+			v.Set("q", m.Result.DidYouMean)
+			m.DidYouMean = link(v)
+		}
+		topicNames := s.topicNames()
+		label := map[string]func(string) string{
+			"city":   func(v string) string { return orValue(m.CityNames[v], v) },
+			"topic":  func(v string) string { return orValue(topicNames[v].Name(language(r)), v) },
+			"tag":    func(v string) string { return v },
+			"status": func(v string) string { return c.T("status." + v) },
+		}
+		groups := []struct {
+			param, key string
+			counts     map[string]int
+		}{
+			{"city", "search.facet.city", m.Result.Facets.City},
+			{"topic", "search.facet.topic", m.Result.Facets.Topics},
+			{"status", "search.facet.status", m.Result.Facets.Status},
+			{"tag", "search.facet.tag", m.Result.Facets.Tags},
+		}
+		for _, g := range groups {
+			fg := facetGroup{Name: g.param, Label: c.T(g.key)}
+			selected := base[g.param]
+			values := make([]string, 0, len(g.counts))
+			for v := range g.counts {
+				values = append(values, v)
+			}
+			for _, v := range selected {
+				if _, ok := g.counts[v]; !ok {
+					values = append(values, v)
+				}
+			}
+			sort.Slice(values, func(i, j int) bool {
+				ci, cj := g.counts[values[i]], g.counts[values[j]]
+				if ci != cj {
+					return ci > cj
+				}
+				return values[i] < values[j]
+			})
+			if len(values) > 15 && g.param == "tag" {
+				values = values[:15]
+			}
+			for _, v := range values {
+				it := facetItem{Value: v, Label: label[g.param](v), Count: g.counts[v], Selected: slices.Contains(selected, v)}
+				t := cloneValues(base)
+				if it.Selected {
+					t[g.param] = slices.DeleteFunc(slices.Clone(t[g.param]), func(x string) bool { return x == v })
+				} else {
+					t.Add(g.param, v)
+				}
+				it.URL = link(t)
+				if it.Selected {
+					m.Active = append(m.Active, it)
+				}
+				fg.Items = append(fg.Items, it)
+			}
+			if len(fg.Items) > 0 {
+				m.Groups = append(m.Groups, fg)
+			}
+		}
+	}
+	m.SortURLs = map[string]string{}
+	for _, so := range []string{"relevance", "updated_at", "title"} {
+		v := cloneValues(base)
+		v.Set("sort", so)
+		m.SortURLs[so] = link(v)
+	}
+	if m.Sort == "" {
+		m.Sort = "relevance"
+	}
+	s.render(w, r, http.StatusOK, "search", m)
+}
+
+func orValue(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// similarHits are experiences from other cities shown on an article page.
+func (s *Server) similarHits(r *http.Request, a *wiki.Article) []search.Hit {
+	hits, err := s.search.Similar(r.Context(), s.readerOf(r), a.City, a.Slug, 5)
+	if err != nil {
+		s.log.Warn("similar articles", "err", err, "article", a.City+"/"+a.Slug)
+		return nil
+	}
+	return hits
+}

@@ -1,0 +1,313 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meilisearch/meilisearch-go"
+
+	"hansewiki/wiki"
+)
+
+// DefaultIndex is the Meilisearch index the wiki searches.
+const DefaultIndex = "articles"
+
+// Meili searches with Meilisearch. PostgreSQL still answers the two
+// questions the index cannot: whether a reader may see the article Similar
+// starts from, and which correction "did you mean" offers.
+type Meili struct {
+	client   meilisearch.ServiceManager
+	index    string
+	pg       *PG
+	url, key string
+}
+
+// NewMeili returns the Meilisearch backend for the index uid (DefaultIndex
+// when empty) on the server at url.
+func NewMeili(url, apiKey, index string, pg *PG) *Meili {
+	if index == "" {
+		index = DefaultIndex
+	}
+	// The default transport keeps two idle connections per host; searches
+	// from many requests at once would open a new one each time.
+	transport := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        128,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	client := meilisearch.New(url, meilisearch.WithAPIKey(apiKey),
+		meilisearch.WithCustomClient(&http.Client{Transport: transport}),
+		// Retries would hold a search for seconds while Meilisearch is
+		// down; the service falls back to PostgreSQL instead, and the
+		// outbox worker retries with its own backoff.
+		meilisearch.DisableRetries())
+	return &Meili{client: client, index: index, pg: pg, url: url, key: apiKey}
+}
+
+// Index is the uid of the index searched.
+func (m *Meili) Index() string { return m.index }
+
+// Client exposes the Meilisearch client (reindex, tests).
+func (m *Meili) Client() meilisearch.ServiceManager { return m.client }
+
+// Healthy reports whether Meilisearch answers its health check.
+func (m *Meili) Healthy(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	h, err := m.client.HealthWithContext(ctx)
+	return err == nil && h.Status == "available"
+}
+
+// unavailable reports whether err means Meilisearch could not be reached
+// or could not work (as opposed to refusing a request or a document).
+func unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var me *meilisearch.Error
+	if errors.As(err, &me) {
+		switch me.ErrCode {
+		case meilisearch.MeilisearchCommunicationError, meilisearch.MeilisearchTimeoutError, meilisearch.MeilisearchMaxRetriesExceeded:
+			return true
+		}
+		return me.StatusCode >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// searchLocales makes Meilisearch read queries with its plain Latin
+// tokenizer. Only the compounds field is segmented as German; a query read
+// as German is cut into fragments ("Nahverkehr" into "na", "hv", "er",
+// "kehr") that no longer match synonyms or the unsegmented fields.
+var searchLocales = []string{"eng"}
+
+// meiliHit is the part of a Meilisearch hit the result needs.
+type meiliHit struct {
+	City      string   `json:"city"`
+	Slug      string   `json:"slug"`
+	Title     string   `json:"title"`
+	UpdatedAt int64    `json:"updated_at"`
+	Topics    []string `json:"topics"`
+	Status    string   `json:"status"`
+	Formatted struct {
+		Text string `json:"text"`
+	} `json:"_formatted"`
+	Details *struct {
+		Typo *struct {
+			TypoCount int `json:"typoCount"`
+		} `json:"typo"`
+	} `json:"_rankingScoreDetails"`
+}
+
+type meiliResponse struct {
+	Hits               []meiliHit                `json:"hits"`
+	EstimatedTotalHits int                       `json:"estimatedTotalHits"`
+	FacetDistribution  map[string]map[string]int `json:"facetDistribution"`
+}
+
+// filters is the reader's filter and the query's, all of which must hold.
+func meiliFilters(r wiki.Reader, q Query) []string {
+	f := []string{MeiliFilter(r)}
+	in := func(attr string, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		quoted := make([]string, len(vs))
+		for i, v := range vs {
+			quoted[i] = meiliString(v)
+		}
+		f = append(f, attr+" IN ["+strings.Join(quoted, ", ")+"]")
+	}
+	in("city", q.Cities)
+	in("topics", q.Topics)
+	in("tags", q.Tags)
+	in("status", q.Statuses)
+	in("visibility", q.Visibilities)
+	return f
+}
+
+// searchRequest is the request Search sends for q; benchmarks send the same
+// one straight to Meilisearch as the reference.
+func (m *Meili) searchRequest(r wiki.Reader, q Query) *meilisearch.SearchRequest {
+	req := &meilisearch.SearchRequest{
+		Query:                 q.Text,
+		Limit:                 int64(q.Limit),
+		Offset:                int64(q.Offset),
+		Filter:                meiliFilters(r, q),
+		Facets:                []string{"city", "topics", "tags", "status"},
+		AttributesToRetrieve:  []string{"city", "slug", "title", "updated_at", "topics", "status"},
+		AttributesToCrop:      []string{"text"},
+		CropLength:            32,
+		CropMarker:            "…",
+		AttributesToHighlight: []string{"text"},
+		HighlightPreTag:       markStart,
+		HighlightPostTag:      markEnd,
+		MatchingStrategy:      meilisearch.All, // every word, like PostgreSQL
+		Locales:               searchLocales,
+	}
+	switch {
+	case q.Sort == ByTitle:
+		req.Sort = []string{"title_sort:asc", "id:asc"}
+	case q.Sort == ByUpdated || q.Text == "":
+		req.Sort = []string{"updated_at:desc", "id:desc"}
+	}
+	if q.Text != "" {
+		// The typo count of the best hit says whether the words as typed
+		// matched, i.e. whether "did you mean" is worth asking.
+		req.ShowRankingScoreDetails = true
+	}
+	return req
+}
+
+// Search runs q on Meilisearch for r.
+func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, error) {
+	q, err := q.normalize()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, q.Text, m.searchRequest(r, q))
+	if err != nil {
+		return nil, fmt.Errorf("meilisearch search: %w", err)
+	}
+	var resp meiliResponse
+	if err := json.Unmarshal(*raw, &resp); err != nil {
+		return nil, fmt.Errorf("meilisearch search: %w", err)
+	}
+	res := &Result{Total: resp.EstimatedTotalHits, Hits: make([]Hit, 0, len(resp.Hits)), Facets: newFacets(), Engine: EngineMeilisearch}
+	for name, values := range resp.FacetDistribution {
+		var into map[string]int
+		switch name {
+		case "city":
+			into = res.Facets.City
+		case "topics":
+			into = res.Facets.Topics
+		case "tags":
+			into = res.Facets.Tags
+		case "status":
+			into = res.Facets.Status
+		}
+		for k, n := range values {
+			if into != nil && k != "" {
+				into[k] = n
+			}
+		}
+	}
+	for _, h := range resp.Hits {
+		hit := Hit{City: h.City, Slug: h.Slug, Title: h.Title, UpdatedAt: time.Unix(h.UpdatedAt, 0).UTC(),
+			Topics: h.Topics, Status: h.Status}
+		if q.Text != "" {
+			hit.Snippet = markedHTML(h.Formatted.Text)
+		} else {
+			hit.Snippet = leadSnippet(h.Formatted.Text)
+		}
+		if hit.Topics == nil {
+			hit.Topics = []string{}
+		}
+		res.Hits = append(res.Hits, hit)
+	}
+	if q.Text != "" && (len(resp.Hits) == 0 || typoCount(resp.Hits[0]) > 0) {
+		plan := planFor(q.Text)
+		if len(plan.groups) > 0 {
+			if err := m.pg.expand(ctx, &plan); err != nil {
+				return nil, err
+			}
+			if res.DidYouMean, err = m.pg.didYouMean(ctx, r, q, plan); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+func typoCount(h meiliHit) int {
+	if h.Details == nil || h.Details.Typo == nil {
+		return 0
+	}
+	return h.Details.Typo.TypoCount
+}
+
+// Suggest returns titles matching what was typed so far.
+func (m *Meili) Suggest(ctx context.Context, r wiki.Reader, prefix string, n int) ([]Suggestion, error) {
+	prefix = strings.TrimSpace(prefix)
+	if prefix == "" {
+		return []Suggestion{}, nil
+	}
+	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, prefix, &meilisearch.SearchRequest{
+		Query:                prefix,
+		Limit:                int64(suggestLimit(n)),
+		Filter:               []string{MeiliFilter(r)},
+		AttributesToSearchOn: []string{"title", "translit"},
+		AttributesToRetrieve: []string{"city", "slug", "title"},
+		Locales:              searchLocales,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("meilisearch suggest: %w", err)
+	}
+	var resp struct {
+		Hits []Suggestion `json:"hits"`
+	}
+	if err := json.Unmarshal(*raw, &resp); err != nil {
+		return nil, err
+	}
+	if resp.Hits == nil {
+		resp.Hits = []Suggestion{}
+	}
+	return resp.Hits, nil
+}
+
+// Similar asks Meilisearch for articles of other cities matching the title
+// and tags of city/slug, preferring the rarest shared words. (Meilisearch's
+// similar-documents endpoint needs an embedder, which needs a model this
+// deployment does not have.)
+func (m *Meili) Similar(ctx context.Context, r wiki.Reader, city, slug string, n int) ([]Hit, error) {
+	src, err := similarSource(ctx, m.pg.pool, r, city, slug)
+	if err != nil {
+		return nil, err
+	}
+	words := src.similarWords()
+	if len(words) == 0 {
+		return []Hit{}, nil
+	}
+	filter := []string{MeiliFilter(r), "city != " + meiliString(src.City), "id != " + strconv.FormatInt(src.ID, 10)}
+	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, strings.Join(words, " "), &meilisearch.SearchRequest{
+		Query:                strings.Join(words, " "),
+		Limit:                int64(suggestLimit(n)),
+		Filter:               filter,
+		MatchingStrategy:     meilisearch.Frequency,
+		AttributesToRetrieve: []string{"city", "slug", "title", "updated_at", "topics", "status"},
+		AttributesToCrop:     []string{"text"},
+		CropLength:           32,
+		CropMarker:           "…",
+		Locales:              searchLocales,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("meilisearch similar: %w", err)
+	}
+	var resp meiliResponse
+	if err := json.Unmarshal(*raw, &resp); err != nil {
+		return nil, err
+	}
+	hits := make([]Hit, 0, len(resp.Hits))
+	for _, h := range resp.Hits {
+		topics := h.Topics
+		if topics == nil {
+			topics = []string{}
+		}
+		hits = append(hits, Hit{City: h.City, Slug: h.Slug, Title: h.Title, Snippet: leadSnippet(h.Formatted.Text),
+			UpdatedAt: time.Unix(h.UpdatedAt, 0).UTC(), Topics: topics, Status: h.Status})
+	}
+	return hits, nil
+}

@@ -1,0 +1,64 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestPostgresRanksBoundedCandidates proves with the plan PostgreSQL
+// executes that a word in every article is not ranked for every match: the
+// sort by ts_rank sees at most minCandidates rows while the match count
+// covers them all.
+func TestPostgresRanksBoundedCandidates(t *testing.T) {
+	t.Parallel()
+	const n = 3 * minCandidates
+	pool := newTestPool(t)
+	bulkPublish(t, pool, generate(n, 7), false)
+	q, _ := Query{Text: "Ausgangslage"}.normalize() // a heading of every generated article
+	plan := planFor(q.Text)
+	tsq, exact, err := NewPG(pool).tsqueries(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql, args := searchSQL(networkAdmin, q, plan, tsq, exact)
+	var out []byte
+	if err := pool.QueryRow(context.Background(), "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct{ Plan planNode }
+	if err := json.Unmarshal(out, &plans); err != nil {
+		t.Fatal(err)
+	}
+	var rankedRows, matchRows float64
+	var walk func(p planNode)
+	walk = func(p planNode) {
+		for _, k := range p.SortKey {
+			if strings.Contains(k, "ts_rank") {
+				rankedRows = max(rankedRows, p.ActualRows)
+			}
+		}
+		if p.SubplanName == "CTE matches" {
+			matchRows = p.ActualRows
+		}
+		for _, c := range p.Plans {
+			walk(c)
+		}
+	}
+	walk(plans[0].Plan)
+	if matchRows < n {
+		t.Fatalf("the word matched %v articles, want all %d: the test proves nothing", matchRows, n)
+	}
+	if rankedRows == 0 || rankedRows > minCandidates {
+		t.Errorf("ts_rank ordered %v rows of %v matches; want at most %d", rankedRows, matchRows, minCandidates)
+	}
+}
+
+type planNode struct {
+	NodeType    string     `json:"Node Type"`
+	SubplanName string     `json:"Subplan Name"`
+	ActualRows  float64    `json:"Actual Rows"`
+	SortKey     []string   `json:"Sort Key"`
+	Plans       []planNode `json:"Plans"`
+}

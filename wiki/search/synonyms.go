@@ -1,0 +1,107 @@
+package search
+
+import "strings"
+
+// synonymGroups are terms that mean the same in the network's work: a query
+// for one finds the others. Both backends use this one list: Meilisearch as
+// its synonyms setting, PostgreSQL by expanding the query in Go (a synonym
+// dictionary would need a file on the database server).
+var synonymGroups = [][]string{
+	{"E-Akte", "eAkte", "elektronische Akte", "digitale Akte"},
+	{"ÖPNV", "Nahverkehr", "öffentlicher Nahverkehr", "öffentlicher Personennahverkehr"},
+	{"Klimaanpassung", "Klimaresilienz", "Klimafolgenanpassung"},
+	{"Radverkehr", "Fahrrad", "Radfahren", "Fahrradverkehr"},
+	{"Photovoltaik", "PV", "Solar", "Solaranlage", "Solarstrom"},
+	{"Bürgerbeteiligung", "Partizipation", "Beteiligung", "Öffentlichkeitsbeteiligung"},
+	{"Starkregen", "Extremniederschlag", "Extremregen", "Sturzflut"},
+	{"Open Data", "offene Daten"},
+	{"Hitzeschutz", "Hitzevorsorge", "Hitzeaktionsplan"},
+	{"Wärmeplanung", "Wärmeplan", "kommunale Wärmeplanung"},
+	{"Ladesäule", "Ladestation", "Ladeinfrastruktur"},
+	{"Gründach", "Dachbegrünung"},
+	{"KI", "künstliche Intelligenz"},
+	{"OZG", "Onlinezugangsgesetz"},
+}
+
+// stopWords are left out of queries and, in Meilisearch, of the index:
+// PostgreSQL's German stop word list, which its german_stem dictionary
+// applies too.
+var stopWords = strings.Fields(`aber alle allem allen aller alles als also am an ander andere anderem
+	anderen anderer anderes anderm andern anderr anders auch auf aus bei bin bis bist da damit dann der
+	den des dem die das daß derselbe derselben denselben desselben demselben dieselbe dieselben dasselbe
+	dazu dein deine deinem deinen deiner deines denn derer dessen dich dir du dies diese diesem diesen
+	dieser dieses doch dort durch ein eine einem einen einer eines einig einige einigem einigen einiger
+	einiges einmal er ihn ihm es etwas euer eure eurem euren eurer eures für gegen gewesen hab habe haben
+	hat hatte hatten hier hin hinter ich mich mir ihr ihre ihrem ihren ihrer ihres euch im in indem ins
+	ist jede jedem jeden jeder jedes jene jenem jenen jener jenes jetzt kann kein keine keinem keinen
+	keiner keines können könnte machen man manche manchem manchen mancher manches mein meine meinem
+	meinen meiner meines mit muss musste nach nicht nichts noch nun nur ob oder ohne sehr sein seine
+	seinem seinen seiner seines selbst sich sie ihnen sind so solche solchem solchen solcher solches soll
+	sollte sondern sonst über um und uns unse unsem unsen unser unses unter viel vom von vor während war
+	waren warst was weg weil weiter welche welchem welchen welcher welches wenn werde werden wie wieder
+	will wir wird wirst wo wollen wollte würde würden zu zum zur zwar zwischen`)
+
+// stopKeys holds the folded stop words, for queries typed without umlauts.
+var stopKeys = func() map[string]bool {
+	m := make(map[string]bool, len(stopWords))
+	for _, w := range stopWords {
+		m[fold(w)] = true
+	}
+	return m
+}()
+
+// meiliStopWords lists the stop words as written and with umlauts typed as
+// ae/oe/ue, as Meilisearch compares words as they are.
+func meiliStopWords() []string {
+	out := make([]string, 0, len(stopWords)+20)
+	for _, w := range stopWords {
+		out = append(out, w)
+		if t := translit(w); t != w {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// meiliSynonyms turns the groups into Meilisearch's map from each term to
+// all others, with keys also in their ae/oe/ue spelling.
+func meiliSynonyms() map[string][]string {
+	m := map[string][]string{}
+	for _, g := range synonymGroups {
+		for _, term := range g {
+			var others []string
+			for _, o := range g {
+				if o != term {
+					others = append(others, strings.ToLower(o))
+				}
+			}
+			key := strings.ToLower(term)
+			m[key] = append(m[key], others...)
+			if t := translit(key); t != key {
+				m[t] = append(m[t], append(others, key)...)
+			}
+		}
+	}
+	return m
+}
+
+// synonymPhrases are the groups as folded word sequences, for matching in a
+// tokenized query.
+type synonymPhrase struct {
+	keys  []string // folded words
+	group int
+}
+
+var synonymIndex = func() []synonymPhrase {
+	var out []synonymPhrase
+	for gi, g := range synonymGroups {
+		for _, term := range g {
+			var keys []string
+			for _, t := range tokenize(term) {
+				keys = append(keys, t.key)
+			}
+			out = append(out, synonymPhrase{keys: keys, group: gi})
+		}
+	}
+	return out
+}()
