@@ -20,7 +20,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-const changeColumns = `c.id, c.state, a.city, a.slug, r.title, u.username, u.display_name, c.author_id,
+const changeColumns = `c.id, c.state, a.city, (SELECT name FROM cities WHERE slug = a.city), a.slug, r.title, u.username, u.display_name, c.author_id,
 	c.article_id, c.base_revision_id, c.revision_id, c.required_approvals,
 	(SELECT count(DISTINCT v.reviewer_id) FROM reviews v WHERE v.change_id = c.id AND v.revision_id = c.revision_id AND v.decision = 'approve'),
 	a.published_revision_id IS NULL AND c.base_revision_id IS NULL,
@@ -34,7 +34,8 @@ const changeFrom = ` FROM change_requests c
 type changeRow struct {
 	ID                int64
 	State             string
-	City, Slug, Title string
+	City, CityName    string
+	Slug, Title       string
 	Author            string
 	AuthorName        string
 	AuthorID          int64
@@ -50,7 +51,7 @@ type changeRow struct {
 }
 
 func (r changeRow) change() *Change {
-	c := &Change{ID: r.ID, State: State(r.State), City: r.City, Slug: r.Slug, Title: r.Title, Author: r.Author,
+	c := &Change{ID: r.ID, State: State(r.State), City: r.City, CityName: r.CityName, Slug: r.Slug, Title: r.Title, Author: r.Author,
 		AuthorName: r.AuthorName, AuthorID: r.AuthorID, ArticleID: r.ArticleID, BaseRevision: r.BaseRevision,
 		Revision: r.Revision, Approvals: int(r.Approvals), NewArticle: r.NewArticle, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt, SubmittedAt: r.SubmittedAt, Reviews: []Review{}}

@@ -105,6 +105,7 @@ type Change struct {
 	ID                int64      `json:"id"`
 	State             State      `json:"state"`
 	City              string     `json:"city"`
+	CityName          string     `json:"-"`
 	Slug              string     `json:"slug"`
 	Title             string     `json:"title"`
 	Author            string     `json:"author"`
