@@ -21,7 +21,8 @@ type changeModel struct {
 	Proposed  *wiki.Revision
 	Base      *wiki.Revision
 	Body      template.HTML // the proposal, rendered and sanitized when saved
-	Diff      template.HTML
+	Diff      template.HTML // Markdown source, word by word
+	Rendered  template.HTML // the text readers see, word by word
 	Fields    []fieldChange
 	Added     int
 	Removed   int
@@ -73,6 +74,7 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 	m.Fields = metadataChanges(cat, base, m.Proposed)
 	m.Added, m.Removed = textdiff.Stats(textdiff.Words(base.Body, m.Proposed.Body))
 	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(base.Body, m.Proposed.Body)))
+	m.Rendered = template.HTML(textdiff.HTML(textdiff.Prose(plainText(base.HTML), plainText(m.Proposed.HTML))))
 	if c.State == workflow.Conflict {
 		if m.Conflict, err = s.conflict(r, c); err != nil {
 			s.serverError(w, r, err)

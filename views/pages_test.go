@@ -162,3 +162,11 @@ func TestAtomFeeds(t *testing.T) {
 		t.Errorf("feed of an unknown city: %d", rec.Code)
 	}
 }
+
+func TestPlainTextOfRenderedHTML(t *testing.T) {
+	got := plainText("<h2 id=\"a\">Über uns</h2>\n<p>Der <strong>Bus</strong> fährt\nstündlich.</p><ul><li>eins</li><li>zwei</li></ul><table><tr><th>Jahr</th><td>2024</td></tr></table>")
+	want := "Über uns\nDer Bus fährt stündlich.\neins\nzwei\nJahr | 2024\n"
+	if got != want {
+		t.Fatalf("plainText = %q, want %q", got, want)
+	}
+}
