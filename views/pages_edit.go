@@ -254,12 +254,7 @@ func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
 // one in conflict, which is rebased onto the current publication.
 func (s *Server) changeEditPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r))
-	if err != nil {
-		s.htmlError(w, r, err)
-		return
-	}
-	m, err := s.changeEditor(r, c)
+	c, m, err := s.changeEditor(r)
 	if err != nil {
 		s.htmlError(w, r, err)
 		return
@@ -275,19 +270,24 @@ func (s *Server) changeEditPage(w http.ResponseWriter, r *http.Request) {
 	s.renderEditor(w, r, http.StatusOK, m)
 }
 
-// changeEditor prepares the editor for a change; for a conflict it holds
-// the three-way diff and bases the edit on the current publication.
-func (s *Server) changeEditor(r *http.Request, c *workflow.Change) (*editorModel, error) {
+// changeEditor loads the request's change and prepares the editor for it;
+// for a conflict it holds the three-way diff and bases the edit on the
+// current publication.
+func (s *Server) changeEditor(r *http.Request) (*workflow.Change, *editorModel, error) {
 	ctx := r.Context()
+	c, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r))
+	if err != nil {
+		return nil, nil, err
+	}
 	if c.AuthorID != auth.FromContext(ctx).UserID {
-		return nil, fmt.Errorf("only the author edits a proposal: %w", wiki.ErrForbidden)
+		return nil, nil, fmt.Errorf("only the author edits a proposal: %w", wiki.ErrForbidden)
 	}
 	if !workflow.Allowed(workflow.ActUpdate, c.State) {
-		return nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
+		return nil, nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
 	}
 	city, err := s.store.City(ctx, c.City)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := &editorModel{City: city, Change: c, Action: s.url("change.edit", "id", strconv.FormatInt(c.ID, 10))}
 	if c.BaseRevision != nil {
@@ -295,11 +295,11 @@ func (s *Server) changeEditor(r *http.Request, c *workflow.Change) (*editorModel
 	}
 	if c.State == workflow.Conflict {
 		if m.Conflict, err = s.conflict(r, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m.Form.Base = m.Conflict.Published.ID
 	}
-	return m, nil
+	return c, m, nil
 }
 
 func (s *Server) conflict(r *http.Request, c *workflow.Change) (*conflictView, error) {
@@ -326,12 +326,7 @@ func (s *Server) conflict(r *http.Request, c *workflow.Change) (*conflictView, e
 
 func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r))
-	if err != nil {
-		s.htmlError(w, r, err)
-		return
-	}
-	m, err := s.changeEditor(r, c)
+	c, m, err := s.changeEditor(r)
 	if err != nil {
 		s.htmlError(w, r, err)
 		return
