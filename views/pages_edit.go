@@ -2,7 +2,6 @@ package views
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -279,11 +278,8 @@ func (s *Server) changeEditor(r *http.Request) (*workflow.Change, *editorModel, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.AuthorID != auth.FromContext(ctx).UserID {
-		return nil, nil, fmt.Errorf("only the author edits a proposal: %w", wiki.ErrForbidden)
-	}
-	if !workflow.Allowed(workflow.ActUpdate, c.State) {
-		return nil, nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
+	if err := s.workflow.MayEdit(auth.FromContext(ctx), c); err != nil {
+		return nil, nil, err
 	}
 	city, err := s.store.City(ctx, c.City)
 	if err != nil {
