@@ -71,34 +71,38 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 	if err := d.Normalize(); err != nil {
 		return nil, err
 	}
+	var articleID, base int64
+	if p.Slug == "" {
+		if !s.perm.Can(id, auth.CreateArticle, d.City) {
+			return nil, fmt.Errorf("creating articles in %s: %w", d.City, wiki.ErrForbidden)
+		}
+	} else {
+		// Read before the transaction: the store reads through the pool, and
+		// transactions each waiting for a second connection starve it.
+		a, err := s.store.Article(ctx, s.reader(id), d.City, d.Slug)
+		if err != nil {
+			return nil, err
+		}
+		if !s.perm.Can(id, auth.ProposeChange, d.City) {
+			return nil, fmt.Errorf("proposing changes: %w", wiki.ErrForbidden)
+		}
+		if p.BaseRevision == 0 {
+			return nil, &wiki.InvalidError{Field: "base_revision", Key: "base_revision.missing",
+				Message: "a change to an existing article needs the base_revision it was edited from"}
+		}
+		if p.BaseRevision != a.Revision.ID {
+			return nil, fmt.Errorf("the article was changed since revision %d (now %d); edit the current version: %w",
+				p.BaseRevision, a.Revision.ID, wiki.ErrConflict)
+		}
+		articleID, base = a.ID, a.Revision.ID
+	}
 	var changeID int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var articleID, base int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if p.Slug == "" {
-			if !s.perm.Can(id, auth.CreateArticle, d.City) {
-				return fmt.Errorf("creating articles in %s: %w", d.City, wiki.ErrForbidden)
-			}
 			var err error
 			if articleID, err = s.reserveArticle(ctx, tx, d.City, d.Slug); err != nil {
 				return err
 			}
-		} else {
-			a, err := s.store.Article(ctx, s.reader(id), d.City, d.Slug)
-			if err != nil {
-				return err
-			}
-			if !s.perm.Can(id, auth.ProposeChange, d.City) {
-				return fmt.Errorf("proposing changes: %w", wiki.ErrForbidden)
-			}
-			if p.BaseRevision == 0 {
-				return &wiki.InvalidError{Field: "base_revision", Key: "base_revision.missing",
-					Message: "a change to an existing article needs the base_revision it was edited from"}
-			}
-			if p.BaseRevision != a.Revision.ID {
-				return fmt.Errorf("the article was changed since revision %d (now %d); edit the current version: %w",
-					p.BaseRevision, a.Revision.ID, wiki.ErrConflict)
-			}
-			articleID, base = a.ID, a.Revision.ID
 		}
 		rev, err := s.store.InsertRevision(ctx, tx, articleID, base, id.UserID, &d)
 		if err != nil {
@@ -162,7 +166,7 @@ func (s *Service) lockChange(ctx context.Context, tx pgx.Tx, changeID int64) (*C
 // article's current published revision: the author rebased, and the change
 // goes back into review.
 func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Draft, base int64) (*Change, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		c, err := s.lockChange(ctx, tx, changeID)
 		if err != nil {
 			return err
@@ -224,6 +228,19 @@ func nullable(id int64) *int64 {
 		return nil
 	}
 	return &id
+}
+
+// MayEdit reports whether id may edit the proposal now: only its author,
+// and only in a state that allows updates. The edit page asks it before
+// showing the form; Update enforces the same rule.
+func (s *Service) MayEdit(id *auth.Identity, c *Change) error {
+	if err := s.mayAuthor(id, c); err != nil {
+		return err
+	}
+	if !Allowed(ActUpdate, c.State) {
+		return &StateError{Action: ActUpdate, State: c.State}
+	}
+	return nil
 }
 
 func (s *Service) mayAuthor(id *auth.Identity, c *Change) error {
@@ -436,7 +453,7 @@ func (s *Service) Withdraw(ctx context.Context, m Meta, changeID int64, comment 
 
 // transition runs fn in one transaction and returns the change afterwards.
 func (s *Service) transition(ctx context.Context, changeID int64, fn func(pgx.Tx) error) (*Change, error) {
-	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+	if err := s.inTx(ctx, fn); err != nil {
 		return nil, err
 	}
 	return s.load(ctx, s.pool, changeID)
@@ -477,13 +494,18 @@ func (s *Service) addComment(ctx context.Context, tx pgx.Tx, changeID, authorID 
 	return err
 }
 
-// audit appends a hash-chained event (the chain is kept by a trigger).
+// audit appends a hash-chained event (the chain is kept by a trigger). In
+// a transition it is written just before COMMIT (see inTx).
 func (s *Service) audit(ctx context.Context, tx pgx.Tx, m Meta, action string, changeID int64, detail map[string]any) error {
 	d, err := json.Marshal(detail)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail, client_addr) VALUES ($1, $2, $3, $4, $5)`,
-		m.actor(), action, fmt.Sprintf("change:%d", changeID), d, m.Addr)
+	e := pendingEvent{actor: m.actor(), action: action, object: fmt.Sprintf("change:%d", changeID), detail: d, addr: m.Addr}
+	if at, ok := tx.(*auditedTx); ok {
+		at.events = append(at.events, e)
+		return nil
+	}
+	_, err = tx.Exec(ctx, auditInsert, e.actor, e.action, e.object, e.detail, e.addr)
 	return err
 }
