@@ -158,3 +158,40 @@ func VerifyAudit(ctx context.Context, pool *pgxpool.Pool, progress func(done, to
 	}
 	return res, rows.Err()
 }
+
+const auditInsert = `INSERT INTO audit_events (actor, action, object, detail, client_addr) VALUES ($1, $2, $3, $4, $5)`
+
+// auditedTx holds a transition's audit events until just before COMMIT.
+// The chain trigger lets one transaction at a time write events, from its
+// first event until it commits; writing them last keeps that critical
+// section to the INSERTs and the COMMIT instead of the whole transition
+// (rendering, publishing, search refresh, notifications).
+type auditedTx struct {
+	pgx.Tx
+	events []pendingEvent
+}
+
+type pendingEvent struct {
+	actor, action, object string
+	detail                []byte
+	addr                  string
+}
+
+// inTx runs fn in one transaction and writes its audit events, in order,
+// as the transaction's last statements.
+func (s *Service) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		at := &auditedTx{Tx: tx}
+		if err := fn(at); err != nil {
+			return err
+		}
+		if len(at.events) == 0 {
+			return nil
+		}
+		batch := &pgx.Batch{}
+		for _, e := range at.events {
+			batch.Queue(auditInsert, e.actor, e.action, e.object, e.detail, e.addr)
+		}
+		return tx.SendBatch(ctx, batch).Close()
+	})
+}

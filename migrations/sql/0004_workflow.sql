@@ -102,7 +102,9 @@ DECLARE
     last_hash bytea;
 BEGIN
     PERFORM pg_advisory_xact_lock(7420692);
-    SELECT chain_seq, hash INTO last_seq, last_hash FROM audit_events ORDER BY chain_seq DESC NULLS LAST LIMIT 1;
+    -- chain_seq is NOT NULL once assigned; plain DESC walks the unique index
+    -- backwards (DESC NULLS LAST sorted the whole log on every insert).
+    SELECT chain_seq, hash INTO last_seq, last_hash FROM audit_events ORDER BY chain_seq DESC LIMIT 1;
     NEW.chain_seq := coalesce(last_seq, 0) + 1;
     NEW.at := clock_timestamp();
     NEW.prev_hash := last_hash;
