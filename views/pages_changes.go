@@ -254,17 +254,26 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
+	// The whole filtered log, page by page, so an export is never cut short.
 	f := s.auditFilter(r)
 	f.Limit = 1000
-	events, err := workflow.Audit(r.Context(), s.store.Pool(), f)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
+	var all []workflow.AuditEvent
+	for {
+		events, err := workflow.Audit(r.Context(), s.store.Pool(), f)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		all = append(all, events...)
+		if len(events) < f.Limit {
+			break
+		}
+		f.Before = events[len(events)-1].Seq
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="hansewiki-audit.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	if err := workflow.WriteAuditCSV(w, events); err != nil {
+	if err := workflow.WriteAuditCSV(w, all); err != nil {
 		s.log.Error("writing audit CSV", "err", err)
 	}
 }

@@ -122,7 +122,12 @@ func (m *Mailer) Run(ctx context.Context) {
 	}
 	wake := make(chan struct{}, 1)
 	go m.listen(ctx, wake)
+	lastPurge := time.Time{}
 	for ctx.Err() == nil {
+		if time.Since(lastPurge) > time.Hour {
+			lastPurge = time.Now()
+			m.purgeSent(ctx)
+		}
 		for {
 			n, err := m.SendDue(ctx)
 			if err != nil && ctx.Err() == nil {
@@ -137,6 +142,17 @@ func (m *Mailer) Run(ctx context.Context) {
 		case <-wake:
 		case <-time.After(poll):
 		}
+	}
+}
+
+// SentRetention is how long delivered mail stays in the queue, for
+// questions like "did the reviewers get a mail?".
+const SentRetention = 30 * 24 * time.Hour
+
+// purgeSent keeps the queue from growing forever.
+func (m *Mailer) purgeSent(ctx context.Context) {
+	if _, err := m.pool.Exec(ctx, `DELETE FROM mail_queue WHERE sent_at < now() - $1::interval`, SentRetention.String()); err != nil && ctx.Err() == nil {
+		m.log.Warn("purging sent mail", "err", err)
 	}
 }
 

@@ -94,6 +94,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("search: %w", err)
 	}
 	if m.Config.SMTPURL != "" {
+		if m.Config.BaseURL == "" {
+			return errors.New("SMTP_URL is set but HANSEWIKI_BASE_URL is not: mails need the wiki's public address for their links")
+		}
 		mail, err := workflow.ParseSMTPURL(m.Config.SMTPURL, m.Config.BaseURL)
 		if err != nil {
 			return err
