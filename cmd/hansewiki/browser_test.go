@@ -79,6 +79,8 @@ func TestAccessibilityInBrowser(t *testing.T) {
 		{"city", "/c/rostock", 200},
 		{"topics", "/topics", 200},
 		{"topic", "/topics/klimaresilienz", 200},
+		{"search", "/search?q=Starkregen&topic=klimaresilienz", 200},
+		{"search-empty", "/search?q=Zzzyxqw", 200},
 		{"article", article, 200},
 		{"history", article + "/history", 200},
 		{"diff", fmt.Sprintf("%s/diff?from=%d&to=%d", article, oldID, newID), 200},

@@ -76,31 +76,64 @@ CREATE FUNCTION hansewiki_ts_text(text) RETURNS text
 CREATE AGGREGATE hansewiki_tsquery_or(tsquery) (SFUNC = tsquery_or, STYPE = tsquery);
 CREATE AGGREGATE hansewiki_tsquery_and(tsquery) (SFUNC = tsquery_and, STYPE = tsquery);
 
+-- Every combination of city, status and topics, and of tags, that a
+-- document has, numbered: facet counts then group the matches by two
+-- integers in one pass and split the few groups into values, which costs
+-- half of grouping by the text columns and arrays themselves. Like
+-- search_words, only ever added to.
+CREATE TABLE search_facet_sets (
+    id     integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    city   text NOT NULL,
+    status text NOT NULL,
+    topics text[] NOT NULL,
+    UNIQUE (city, status, topics)
+);
+
+CREATE TABLE search_tag_sets (
+    id   integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tags text[] NOT NULL UNIQUE
+);
+
+-- The columns every match is read for come first: fixed-width columns are
+-- found without stepping over the variable-width ones before them. The text
+-- and the tsvector, which matching never reads (the GIN index answers it),
+-- are kept out of line (toast_tuple_target): a search that matches most
+-- articles visits a quarter of the pages.
 CREATE TABLE search_documents (
     article_id  bigint PRIMARY KEY REFERENCES articles (id),
+    updated_at  timestamptz NOT NULL,
+    facet_set   integer NOT NULL REFERENCES search_facet_sets (id),
+    tag_set     integer NOT NULL REFERENCES search_tag_sets (id),
     revision_id bigint NOT NULL REFERENCES revisions (id),
-    city        text NOT NULL,
-    slug        text NOT NULL,
-    visibility  text NOT NULL,
-    status      text NOT NULL,
     start_year  integer,
+    visibility  text NOT NULL,
+    city        text NOT NULL,
+    status      text NOT NULL,
+    slug        text NOT NULL,
     topics      text[] NOT NULL,
     tags        text[] NOT NULL,
     title       text NOT NULL,
     title_sort  text NOT NULL,
     body_text   text NOT NULL,
-    updated_at  timestamptz NOT NULL,
-    -- The title alone, small enough to stay inline: cheap to test for every
-    -- match when choosing the candidates that get ranked.
+    -- The title alone, with a GIN index of its own: the matches with the
+    -- query in the title are found there, not by testing every match.
     title_tsv   tsvector NOT NULL,
     -- Title (A) > tags and topic names (B) > body (C) > city name and the
     -- experience fields (D).
     tsv         tsvector NOT NULL
-);
+) WITH (toast_tuple_target = 128);
 
-CREATE INDEX search_documents_tsv_idx ON search_documents USING gin (tsv);
-CREATE INDEX search_documents_title_tsv_idx ON search_documents USING gin (title_tsv);
-CREATE INDEX search_documents_title_trgm_idx ON search_documents USING gin (title_sort gin_trgm_ops);
+-- GIN indexes without the fast-update pending list: publishing 10,000
+-- articles left 468 pages of unsorted entries that every search read until
+-- (auto)vacuum merged them, and meanwhile the planner preferred a
+-- sequential scan that detoasts every tsvector (30 ms on 10,000 articles,
+-- even for a word in none of them). Publishing is rare and searching is
+-- not, so the publishing transaction updates the index itself.
+CREATE INDEX search_documents_tsv_idx ON search_documents USING gin (tsv) WITH (fastupdate = off);
+CREATE INDEX search_documents_title_tsv_idx ON search_documents USING gin (title_tsv) WITH (fastupdate = off);
+CREATE INDEX search_documents_title_trgm_idx ON search_documents USING gin (title_sort gin_trgm_ops) WITH (fastupdate = off);
+CREATE INDEX search_documents_topics_idx ON search_documents USING gin (topics) WITH (fastupdate = off);
+CREATE INDEX search_documents_tags_idx ON search_documents USING gin (tags) WITH (fastupdate = off);
 CREATE INDEX search_documents_updated_idx ON search_documents (updated_at DESC, article_id DESC);
 CREATE INDEX search_documents_title_sort_idx ON search_documents (title_sort, article_id);
 
@@ -113,7 +146,7 @@ CREATE TABLE search_words (
     display text NOT NULL
 );
 
-CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
+CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops) WITH (fastupdate = off);
 
 -- search_refresh brings the search row of one article up to date with its
 -- published revision: written when published and not archived, else removed.
@@ -122,39 +155,67 @@ CREATE FUNCTION search_refresh(p_article bigint) RETURNS void
 DECLARE
     doc search_documents%ROWTYPE;
 BEGIN
-    SELECT a.id, r.id, a.city, a.slug, r.visibility, r.status, r.start_year, r.topics, r.tags,
-           r.title, hansewiki_fold(r.title), hansewiki_html_text(r.html), a.published_at,
+    -- In the order of the columns of search_documents; the sets follow.
+    SELECT a.id, a.published_at, NULL, NULL, r.id, r.start_year, r.visibility, a.city, r.status, a.slug,
+           r.topics, r.tags, r.title, hansewiki_fold(r.title), b.text,
            to_tsvector('hansewiki_german', hansewiki_ts_text(r.title)),
            setweight(to_tsvector('hansewiki_german', hansewiki_ts_text(r.title)), 'A') ||
            setweight(to_tsvector('hansewiki_german', concat_ws(' ', array_to_string(r.tags, ' '),
                (SELECT string_agg(t.name_de || ' ' || t.name_en, ' ') FROM topics t WHERE t.slug = ANY (r.topics)))), 'B') ||
-           setweight(to_tsvector('hansewiki_german', hansewiki_ts_text(hansewiki_html_text(r.html))), 'C') ||
+           setweight(to_tsvector('hansewiki_german', hansewiki_ts_text(b.text)), 'C') ||
            setweight(to_tsvector('hansewiki_german', concat_ws(' ', c.name, r.funding, r.partners)), 'D')
       INTO doc
       FROM articles a
       JOIN revisions r ON r.id = a.published_revision_id
       JOIN cities c ON c.slug = a.city
+      -- The plain text once, for the column and the tsvector.
+      CROSS JOIN LATERAL (SELECT hansewiki_html_text(r.html) AS text) b
      WHERE a.id = p_article AND NOT a.archived;
     IF NOT FOUND THEN
         DELETE FROM search_documents WHERE article_id = p_article;
         RETURN;
+    END IF;
+    -- Look up before inserting, so the identity is not used up by every
+    -- publication; a set another transaction is adding makes the insert
+    -- wait for it, and the second look-up then sees it (read committed).
+    SELECT id INTO doc.facet_set FROM search_facet_sets
+     WHERE city = doc.city AND status = doc.status AND topics = doc.topics;
+    IF NOT FOUND THEN
+        INSERT INTO search_facet_sets (city, status, topics) VALUES (doc.city, doc.status, doc.topics)
+            ON CONFLICT DO NOTHING RETURNING id INTO doc.facet_set;
+        IF doc.facet_set IS NULL THEN
+            SELECT id INTO STRICT doc.facet_set FROM search_facet_sets
+             WHERE city = doc.city AND status = doc.status AND topics = doc.topics;
+        END IF;
+    END IF;
+    SELECT id INTO doc.tag_set FROM search_tag_sets WHERE tags = doc.tags;
+    IF NOT FOUND THEN
+        INSERT INTO search_tag_sets (tags) VALUES (doc.tags) ON CONFLICT DO NOTHING RETURNING id INTO doc.tag_set;
+        IF doc.tag_set IS NULL THEN
+            SELECT id INTO STRICT doc.tag_set FROM search_tag_sets WHERE tags = doc.tags;
+        END IF;
     END IF;
     INSERT INTO search_documents VALUES (doc.*)
         ON CONFLICT (article_id) DO UPDATE SET
             revision_id = EXCLUDED.revision_id, city = EXCLUDED.city, slug = EXCLUDED.slug,
             visibility = EXCLUDED.visibility, status = EXCLUDED.status,
             start_year = EXCLUDED.start_year, topics = EXCLUDED.topics, tags = EXCLUDED.tags,
+            facet_set = EXCLUDED.facet_set, tag_set = EXCLUDED.tag_set,
             title = EXCLUDED.title, title_sort = EXCLUDED.title_sort,
             body_text = EXCLUDED.body_text, updated_at = EXCLUDED.updated_at,
             title_tsv = EXCLUDED.title_tsv, tsv = EXCLUDED.tsv;
     -- Sorted, so concurrent publications insert shared new words in the same
-    -- order and cannot deadlock.
+    -- order and cannot deadlock. Folded as hansewiki_fold does, but calling
+    -- unaccent directly: hansewiki_fold is a SQL function that cannot be
+    -- inlined, and calling it twice for every word of an article took a
+    -- seventh of the refresh.
     INSERT INTO search_words (word, display)
-    SELECT DISTINCT ON (hansewiki_fold(w)) hansewiki_fold(w), w
-      FROM unnest(tsvector_to_array(to_tsvector('simple', hansewiki_ts_text(
-               concat_ws(' ', doc.title, array_to_string(doc.tags, ' '), doc.body_text))))) AS w
-     WHERE w ~ '^[[:alpha:]]{3,40}$'
-     ORDER BY hansewiki_fold(w), w
+    SELECT DISTINCT ON (f.word) f.word, f.w
+      FROM (SELECT lower(public.unaccent('public.unaccent'::regdictionary, w)) AS word, w
+              FROM unnest(tsvector_to_array(to_tsvector('simple', hansewiki_ts_text(
+                       concat_ws(' ', doc.title, array_to_string(doc.tags, ' '), doc.body_text))))) AS w
+             WHERE w ~ '^[[:alpha:]]{3,40}$') f
+     ORDER BY f.word, f.w
     ON CONFLICT (word) DO NOTHING;
 END $$;
 

@@ -165,7 +165,7 @@ func (m *Meili) searchRequest(r wiki.Reader, q Query) *meilisearch.SearchRequest
 		req.Sort = []string{"updated_at:desc", "id:desc"}
 	}
 	if q.Text != "" {
-		// The typo count of the best hit says whether the words as typed
+		// The typo counts of the hits say whether the words as typed
 		// matched, i.e. whether "did you mean" is worth asking.
 		req.ShowRankingScoreDetails = true
 	}
@@ -218,7 +218,7 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 		}
 		res.Hits = append(res.Hits, hit)
 	}
-	if q.Text != "" && (len(resp.Hits) == 0 || typoCount(resp.Hits[0]) > 0) {
+	if q.Text != "" && !exactHit(resp.Hits) {
 		plan := planFor(q.Text)
 		if len(plan.groups) > 0 {
 			if err := m.pg.expand(ctx, &plan); err != nil {
@@ -230,6 +230,18 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 		}
 	}
 	return res, nil
+}
+
+// exactHit reports whether a hit matched the words as typed, without a
+// typo; then there is nothing to correct, and PostgreSQL is not asked. (By
+// relevance the first hit has the fewest typos; sorted, any may.)
+func exactHit(hits []meiliHit) bool {
+	for _, h := range hits {
+		if typoCount(h) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func typoCount(h meiliHit) int {

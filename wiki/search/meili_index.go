@@ -63,7 +63,7 @@ func settings() *meilisearch.Settings {
 			// Two typos from 8 letters rather than 9, so "Sensoren" also
 			// finds "Sensor": Meilisearch does not stem, and German
 			// inflection mostly adds one or two letters.
-			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 8},
+			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: oneTypoRunes, TwoTypos: twoTyposRunes},
 			DisableOnWords:      []string{},
 			DisableOnAttributes: []string{},
 			DisableOnNumbers:    true,

@@ -72,7 +72,10 @@ func (w *Worker) Wake() {
 
 // Run drains the outbox until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	go w.store.ListenPublications(ctx, w.log, nil, func(string) { w.Wake() })
+	// Once listening, look again: what was published between the first
+	// round and the LISTEN sent a notification nobody heard, and would
+	// otherwise wait for the poll.
+	go w.store.ListenPublications(ctx, w.log, w.Wake, func(string) { w.Wake() })
 	ticker := time.NewTicker(w.poll)
 	defer ticker.Stop()
 	for {

@@ -16,12 +16,16 @@ import (
 // PG searches with PostgreSQL full-text search over search_documents.
 type PG struct {
 	pool  *pgxpool.Pool
-	vocab *vocabCache
+	vocab *ttlCache[vocabEntry] // the word list's alternatives per query word
+	tsq   *ttlCache[pgQuery]    // tsqueries per set of alternatives
 }
 
 // NewPG returns the PostgreSQL backend on pool.
 func NewPG(pool *pgxpool.Pool) *PG {
-	return &PG{pool: pool, vocab: newVocabCache(time.Minute, 10000)}
+	return &PG{pool: pool,
+		// The word list changes slowly, and most searches repeat words.
+		vocab: newTTLCache[vocabEntry](time.Minute, 10000),
+		tsq:   newTTLCache[pgQuery](time.Hour, 10000)}
 }
 
 // Engine names this backend in results and logs.
@@ -46,97 +50,66 @@ func (a *sqlArgs) add(v any) string {
 }
 
 // filterSQL is the condition on search_documents d for the reader and the
-// query's filters.
+// query's filters. The values are hidden from the planner (see hideParam).
 func filterSQL(r wiki.Reader, q Query, a *sqlArgs) string {
 	where := []string{SQLFilter(r, "d.visibility", "d.city", &a.args)}
+	array := func(v []string) string { return hideParam(a.add(v)+"::text[]") + "::text[]" }
 	if len(q.Cities) > 0 {
-		where = append(where, "d.city = ANY ("+a.add(q.Cities)+"::text[])")
+		where = append(where, "d.city = ANY ("+array(q.Cities)+")")
 	}
 	if len(q.Topics) > 0 {
-		where = append(where, "d.topics && "+a.add(q.Topics)+"::text[]")
+		where = append(where, "d.topics && "+array(q.Topics))
 	}
 	if len(q.Tags) > 0 {
-		where = append(where, "d.tags && "+a.add(q.Tags)+"::text[]")
+		where = append(where, "d.tags && "+array(q.Tags))
 	}
 	if len(q.Statuses) > 0 {
-		where = append(where, "d.status = ANY ("+a.add(q.Statuses)+"::text[])")
+		where = append(where, "d.status = ANY ("+array(q.Statuses)+")")
 	}
 	if len(q.Visibilities) > 0 {
-		where = append(where, "d.visibility = ANY ("+a.add(q.Visibilities)+"::text[])")
+		where = append(where, "d.visibility = ANY ("+array(q.Visibilities)+")")
 	}
 	return strings.Join(where, " AND ")
 }
 
-// tsqueryCTE defines the CTE "query" with columns q (everything) and exact
-// (without typo corrections) from the plan's alternatives.
-func tsqueryCTE(p queryPlan, a *sqlArgs) string {
-	groups, texts, prefix, typo := p.arrays()
-	return `alts AS (
-		SELECT x.g, x.typo, CASE WHEN x.p THEN to_tsquery('hansewiki_german', '''' || x.t || ''':*')
-			ELSE plainto_tsquery('hansewiki_german', x.t) END AS q
-		FROM unnest(` + a.add(groups) + `::int[], ` + a.add(texts) + `::text[], ` + a.add(prefix) + `::bool[], ` + a.add(typo) + `::bool[]) AS x(g, t, p, typo)),
-	grouped AS (
-		SELECT hansewiki_tsquery_or(q) AS q, hansewiki_tsquery_or(q) FILTER (WHERE NOT typo) AS exact
-		FROM alts GROUP BY g),
-	query AS (
-		SELECT hansewiki_tsquery_and(q) AS q, hansewiki_tsquery_and(exact) AS exact FROM grouped)`
-}
-
-// tsqueries turns the plan into its tsquery (all alternatives) and the
-// exact one (without typo corrections), as text.
-func (p *PG) tsqueries(ctx context.Context, plan queryPlan) (q, exact string, err error) {
-	a := &sqlArgs{}
-	err = p.pool.QueryRow(ctx, `WITH `+tsqueryCTE(plan, a)+`
-		SELECT coalesce(q::text, ''), coalesce(exact::text, '') FROM query`, a.args...).Scan(&q, &exact)
-	if err != nil {
-		return "", "", fmt.Errorf("postgres search: %w", err)
-	}
-	return q, exact, nil
-}
-
-// headlineOptions mark matches with the private-use markers; markedHTML
-// escapes the text and turns them into <mark>.
-var headlineOptions = `StartSel="` + markStart + `", StopSel="` + markEnd + `", MaxWords=32, MinWords=14, ShortWord=3, MaxFragments=2, FragmentDelimiter=" … "`
-
-// headlineInputRunes bounds the text ts_headline reads per hit: it parses
-// all of it, and an article may have a megabyte.
+// headlineInputRunes bounds the text a snippet is looked for in, as an
+// article may have a megabyte.
 const headlineInputRunes = 50000
 
 type pgHit struct {
 	City      string    `json:"city"`
 	Slug      string    `json:"slug"`
 	Title     string    `json:"title"`
-	Snippet   string    `json:"snippet"`
-	Marked    bool      `json:"marked"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Topics    []string  `json:"topics"`
 	Status    string    `json:"status"`
 }
 
-// Search runs q for r: hits, facet counts over all matches and the total in
-// one statement, after one look-up in the word list (cached).
+// Search runs q for r: hits, facet counts over all matches, the total and
+// "did you mean" in one statement, after the word list's alternatives and
+// the tsqueries (both cached).
 func (p *PG) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, error) {
 	q, err := q.normalize()
 	if err != nil {
 		return nil, err
 	}
 	plan := planFor(q.Text)
+	var tq pgQuery
 	if len(plan.groups) > 0 {
 		if err := p.expand(ctx, &plan); err != nil {
 			return nil, err
 		}
-	}
-	var tsq, exact string
-	if len(plan.groups) > 0 {
-		if tsq, exact, err = p.tsqueries(ctx, plan); err != nil {
+		if tq, err = p.tsqueries(ctx, plan); err != nil {
 			return nil, err
 		}
 	}
-	sql, args := searchSQL(r, q, plan, tsq, exact)
+	sql, args := searchSQL(r, q, plan, tq)
 	var total int
 	var facetsJSON, hitsJSON []byte
+	var texts []string
 	var literal bool
-	if err := p.pool.QueryRow(ctx, sql, args...).Scan(&total, &facetsJSON, &hitsJSON, &literal); err != nil {
+	var fixes []dymFix
+	if err := p.pool.QueryRow(ctx, sql, args...).Scan(&total, &facetsJSON, &hitsJSON, &texts, &literal, &fixes); err != nil {
 		return nil, fmt.Errorf("postgres search: %w", err)
 	}
 	res := &Result{Total: total, Facets: newFacets(), Hits: []Hit{}, Engine: EnginePostgres}
@@ -163,12 +136,15 @@ func (p *PG) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, error
 	if err := json.Unmarshal(hitsJSON, &hits); err != nil {
 		return nil, err
 	}
-	for _, h := range hits {
+	if len(texts) != len(hits) {
+		return nil, fmt.Errorf("postgres search: %d texts for %d hits", len(texts), len(hits))
+	}
+	for i, h := range hits {
 		hit := Hit{City: h.City, Slug: h.Slug, Title: h.Title, UpdatedAt: h.UpdatedAt, Topics: h.Topics, Status: h.Status}
-		if h.Marked {
-			hit.Snippet = markedHTML(h.Snippet)
+		if len(plan.groups) > 0 {
+			hit.Snippet = highlight(texts[i], tq.lexemes)
 		} else {
-			hit.Snippet = leadSnippet(h.Snippet)
+			hit.Snippet = leadSnippet(texts[i])
 		}
 		if hit.Topics == nil {
 			hit.Topics = []string{}
@@ -176,61 +152,86 @@ func (p *PG) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, error
 		res.Hits = append(res.Hits, hit)
 	}
 	if len(plan.groups) > 0 && !literal {
-		if res.DidYouMean, err = p.didYouMean(ctx, r, q, plan); err != nil {
-			return nil, err
-		}
+		res.DidYouMean = plan.correctedBy(fixes)
 	}
 	return res, nil
 }
 
-// searchSQL is the one statement Search runs: matches, a page of hits with
-// snippets, facet counts, the total, and whether the words as typed match.
+// searchSQL is the one statement Search runs: the total, facet counts, a
+// page of hits with the text their snippets are cut from, whether the words
+// as typed match and, when they do not, corrections for "did you mean".
 //
-// The tsqueries come in as constants, not from a CTE: a value from a CTE is
-// unknown when the statement is planned, and PostgreSQL then scans every
-// row instead of the GIN index.
-func searchSQL(r wiki.Reader, q Query, plan queryPlan, tsq, exact string) (string, []any) {
+// Matching always goes through the GIN index on tsv: the tsquery is hidden
+// from the planner (see hideParam), which then assumes few matches. With
+// the value in view it counts the matches of a common word right but
+// prices a sequential scan without its real cost, detoasting every tsvector
+// (30 ms on 10,000 articles against 3 ms for the index, which never reads
+// them). Hiding every other value too lets the prepared statement keep one
+// plan.
+func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []any) {
 	a := &sqlArgs{}
 	var sql strings.Builder
 	text := len(plan.groups) > 0
-	var qp, epRef string
+	var qp, qIndex, epRef string
 	if text {
-		qp = a.add(tsq) + "::tsquery"
+		qp = a.add(tq.q) + "::tsquery"
+		qIndex = hideParam(qp)
 	}
 	// Only added when used: an unused parameter has no type and fails.
 	ep := func() string {
 		if epRef == "" {
-			epRef = a.add(exact) + "::tsquery"
+			epRef = a.add(tq.exact) + "::tsquery"
 		}
 		return epRef
 	}
-	sql.WriteString("WITH ")
 	filter := filterSQL(r, q, a)
 	match := filter
 	if text {
-		match = "d.tsv @@ " + qp + " AND " + filter
+		match = "d.tsv @@ " + qIndex + " AND " + filter
 	}
-	sql.WriteString(`matches AS MATERIALIZED (
-		SELECT d.article_id, d.city, d.status, d.topics, d.tags, d.updated_at, d.title_sort`)
-	if text && q.Sort == ByRelevance {
-		sql.WriteString(`, d.title_tsv @@ ` + qp + ` AS in_title`)
+	cols := "d.article_id, d.updated_at, d.facet_set, d.tag_set"
+	if q.Sort == ByTitle {
+		cols += ", d.title_sort"
 	}
-	sql.WriteString(` FROM search_documents d WHERE ` + match + `),`)
+	sql.WriteString(`WITH matches AS MATERIALIZED (
+		SELECT ` + cols + ` FROM search_documents d WHERE ` + match + `),`)
 
-	limit, offset := a.add(q.Limit), a.add(q.Offset)
+	limit, offset := hideParam(a.add(q.Limit)+"::int"), hideParam(a.add(q.Offset)+"::int")
+	ranked := text && q.Sort == ByRelevance
 	switch {
-	case text && q.Sort == ByRelevance:
-		// Rank a bounded candidate set only; see minCandidates.
-		cand := a.add(max(minCandidates, 2*(q.Offset+q.Limit)))
+	case ranked:
+		// Rank a bounded candidate set only (see minCandidates): the
+		// newest matches with the whole query in the title, then the
+		// newest others. Title matches come from the title's own index, as
+		// testing every match's title would cost as much as the matching;
+		// the newest others are among the newest matches of all. A title
+		// that matches also matches tsv, which holds the title: the query
+		// has no negation.
+		cand := hideParam(a.add(max(minCandidates, 2*(q.Offset+q.Limit))) + "::int")
+		// Matches of the words as typed first; without typo alternatives
+		// every match is one, and the tsvector is read once, for the rank.
+		exact := "true"
+		if plan.hasTypos() {
+			exact = "d.tsv @@ " + ep()
+		}
 		sql.WriteString(`
+	titled AS MATERIALIZED (
+		SELECT d.article_id, d.updated_at FROM search_documents d WHERE d.title_tsv @@ ` + qIndex + ` AND ` + filter + `
+		ORDER BY d.updated_at DESC, d.article_id DESC LIMIT ` + cand + `),
+	newest AS (
+		SELECT article_id, updated_at FROM matches ORDER BY updated_at DESC, article_id DESC LIMIT ` + cand + `),
 	candidates AS (
-		SELECT article_id FROM matches ORDER BY in_title DESC, updated_at DESC, article_id DESC LIMIT ` + cand + `),
+		SELECT article_id FROM (
+			SELECT article_id, updated_at, true AS in_title FROM titled
+			UNION ALL
+			SELECT article_id, updated_at, false FROM newest WHERE article_id NOT IN (SELECT article_id FROM titled)) c
+		ORDER BY in_title DESC, updated_at DESC, article_id DESC LIMIT ` + cand + `),
+	ranked AS MATERIALIZED (
+		SELECT article_id, exact, row_number() OVER (ORDER BY exact DESC, rank DESC, updated_at DESC, article_id DESC) AS pos
+		FROM (SELECT d.article_id, d.updated_at, ` + exact + ` AS exact, ts_rank(d.tsv, ` + qp + `) AS rank
+		      FROM candidates c JOIN search_documents d USING (article_id)) c),
 	page AS (
-		SELECT d.article_id, row_number() OVER (ORDER BY
-			(d.tsv @@ ` + ep() + `) DESC, ts_rank(d.tsv, ` + qp + `) DESC,
-			d.updated_at DESC, d.article_id DESC) AS pos
-		FROM candidates c JOIN search_documents d USING (article_id)
-		ORDER BY pos LIMIT ` + limit + ` OFFSET ` + offset + `),`)
+		SELECT article_id, pos FROM ranked ORDER BY pos LIMIT ` + limit + ` OFFSET ` + offset + `),`)
 	default:
 		order := "updated_at DESC, article_id DESC"
 		if q.Sort == ByTitle {
@@ -241,33 +242,52 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tsq, exact string) (strin
 		SELECT article_id, row_number() OVER (ORDER BY ` + order + `) AS pos
 		FROM matches ORDER BY ` + order + ` LIMIT ` + limit + ` OFFSET ` + offset + `),`)
 	}
-	snippet := "left(d.body_text, 600)"
-	marked := "false"
+	// The text snippets are cut from (see highlight), in page order.
+	textLen := 600
 	if text {
-		snippet = `ts_headline('hansewiki_german', left(translate(d.body_text, '<>` + markStart + markEnd + `', '` + angleOpen + angleClose + `'), ` +
-			strconv.Itoa(headlineInputRunes) + `), ` + qp + `, ` + a.add(headlineOptions) + `)`
-		marked = "true"
+		textLen = headlineInputRunes
 	}
+	// Facets in one pass over the matches: grouped by their numbered
+	// combinations of city, status and topics and of tags (see
+	// search_facet_sets), then the few groups are split into values.
 	sql.WriteString(`
+	groups AS (
+		SELECT facet_set, tag_set, grouping(tag_set) = 1 AS by_facets, count(*) AS n
+		FROM matches GROUP BY GROUPING SETS ((facet_set), (tag_set))),
+	facet_groups AS (
+		SELECT s.city, s.status, s.topics, g.n FROM groups g JOIN search_facet_sets s ON s.id = g.facet_set WHERE g.by_facets),
 	facets AS (
-		SELECT 'city' AS f, city AS k, count(*) AS n FROM matches GROUP BY city
-		UNION ALL SELECT 'status', status, count(*) FROM matches WHERE status <> '' GROUP BY status
-		UNION ALL SELECT 'topics', t, count(*) FROM matches, unnest(topics) t GROUP BY t
-		UNION ALL (SELECT 'tags', t, count(*) FROM matches, unnest(tags) t GROUP BY t ORDER BY 3 DESC, 2 LIMIT ` + strconv.Itoa(maxFacetValues) + `))
-	SELECT (SELECT count(*) FROM matches),
+		SELECT 'city' AS f, city AS k, sum(n) AS n FROM facet_groups GROUP BY city
+		UNION ALL SELECT 'status', status, sum(n) FROM facet_groups WHERE status <> '' GROUP BY status
+		UNION ALL SELECT 'topics', t, sum(n) FROM facet_groups, unnest(topics) t GROUP BY t
+		UNION ALL (SELECT 'tags', t, sum(n) FROM groups g JOIN search_tag_sets s ON s.id = g.tag_set, unnest(s.tags) t
+			WHERE NOT g.by_facets GROUP BY t ORDER BY 3 DESC, 2 LIMIT ` + strconv.Itoa(maxFacetValues) + `))`)
+	// Whether the words as typed (without typo corrections) match anything
+	// the reader may read; if not, "did you mean" offers a correction, in
+	// the same statement: its subquery only runs when asked for.
+	literal := `EXISTS (SELECT 1 FROM matches)`
+	if text && plan.hasTypos() {
+		literal = `EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ ` + hideParam(ep()) + ` AND ` + filter + `)`
+		if ranked {
+			// Mostly one of the ranked candidates answers it.
+			literal = `coalesce((SELECT bool_or(exact) FROM ranked), false) OR ` + literal
+		}
+	}
+	dym := `'[]'::json`
+	if text {
+		if d := dymSQL(plan, filter, a); d != "" {
+			dym = `CASE WHEN (SELECT v FROM literal) THEN '[]'::json ELSE ` + dymJSON(d) + ` END`
+		}
+	}
+	sql.WriteString(`,
+	literal AS (SELECT ` + literal + ` AS v)
+	SELECT (SELECT coalesce(sum(n), 0)::int FROM groups WHERE by_facets),
 		(SELECT coalesce(json_agg(json_build_array(f, k, n)), '[]') FROM facets),
 		(SELECT coalesce(json_agg(json_build_object('city', d.city, 'slug', d.slug, 'title', d.title,
-			'snippet', ` + snippet + `, 'marked', ` + marked + `, 'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status)
-			ORDER BY p.pos), '[]')
-		 FROM page p JOIN search_documents d USING (article_id))`)
-	// Whether the words as typed (without typo corrections) match anything:
-	// if not, a correction is offered.
-	if text && plan.hasTypos() {
-		sql.WriteString(`,
-		EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ ` + ep() + ` AND ` + filter + `)`)
-	} else {
-		sql.WriteString(`, (SELECT count(*) > 0 FROM matches)`)
-	}
-
+			'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status) ORDER BY p.pos), '[]')
+		 FROM page p JOIN search_documents d USING (article_id)),
+		(SELECT coalesce(array_agg(left(d.body_text, ` + strconv.Itoa(textLen) + `) ORDER BY p.pos), '{}')
+		 FROM page p JOIN search_documents d USING (article_id)),
+		(SELECT v FROM literal), ` + dym)
 	return sql.String(), a.args
 }

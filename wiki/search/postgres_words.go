@@ -3,9 +3,8 @@ package search
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,6 +21,12 @@ const minSimilarity = 0.45
 // finds "Gründachkataster") and similar words for typos. The word list is
 // global, but alternatives only widen a query whose every match is still
 // filtered for the reader, so they reveal nothing.
+//
+// A similar word counts as a typo only within Meilisearch's typo budget
+// (see typoBudget): trigram similarity alone also finds other words that
+// share most letters, and "Kernverwaltung" would find every article about
+// "Verwaltung" (6,080 of 10,000 generated articles, where Meilisearch
+// finds 535) and rank all of them.
 func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 	var missing []string
 	for _, g := range plan.groups {
@@ -46,7 +51,7 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 		if err != nil {
 			return fmt.Errorf("word list: %w", err)
 		}
-		found := map[string][]planAlt{}
+		found := map[string]vocabEntry{}
 		var w, word string
 		var typo bool
 		for rows.Next() {
@@ -54,7 +59,16 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 				rows.Close()
 				return err
 			}
-			found[w] = append(found[w], planAlt{text: word, typo: typo})
+			e := found[w]
+			if typo {
+				e.similar = true
+				if typoDistance(stemFoldWord(w), word) > typoBudget(w) {
+					found[w] = e
+					continue
+				}
+			}
+			e.alts = append(e.alts, planAlt{text: word, typo: typo})
+			found[w] = e
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("word list: %w", err)
@@ -67,8 +81,9 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 		if !g.single || !expandable(g.word) {
 			continue
 		}
-		alts, _ := p.vocab.get(g.word)
-		for _, a := range alts {
+		e, _ := p.vocab.get(g.word)
+		plan.groups[gi].similar = e.similar
+		for _, a := range e.alts {
 			if a.text != g.word {
 				plan.groups[gi].alts = append(plan.groups[gi].alts, a)
 			}
@@ -77,16 +92,101 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 	return nil
 }
 
+// vocabEntry is what the word list offers for one query word.
+type vocabEntry struct {
+	alts    []planAlt
+	similar bool // it has similar words, within the typo budget or not
+}
+
+// Meilisearch's typo budget, which its index settings use too: words of
+// five letters may have one typo, of eight letters two.
+const (
+	oneTypoRunes  = 5
+	twoTyposRunes = 8
+)
+
+func typoBudget(word string) int {
+	switch n := utf8.RuneCountInString(word); {
+	case n >= twoTyposRunes:
+		return 2
+	case n >= oneTypoRunes:
+		return 1
+	}
+	return 0
+}
+
+// typoDistance is the number of typos between a and b: letters inserted,
+// deleted, replaced or two swapped (optimal string alignment distance),
+// counted up to 3.
+func typoDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > 2 || d < -2 {
+		return 3
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(rb)], 3)
+}
+
+// stemFoldWord folds a word as hansewiki_fold does: lower case, accents
+// dropped, ß as ss.
+func stemFoldWord(w string) string {
+	var b strings.Builder
+	for _, r := range w {
+		b.WriteString(foldRune(r))
+	}
+	return b.String()
+}
+
 // didYouMean corrects the words that match nothing r may read (with the
 // query's filters) to the most similar listed word that does, and returns
 // the query with those words replaced; "" when nothing can be corrected.
 // Every suggested word is checked against readable articles, so a word
-// that only hidden articles contain is never suggested.
+// that only hidden articles contain is never suggested. PG.Search asks the
+// same in its one statement (see dymSQL); Meilisearch asks here.
 func (p *PG) didYouMean(ctx context.Context, r wiki.Reader, q Query, plan queryPlan) (string, error) {
+	a := &sqlArgs{}
+	sql := dymSQL(plan, filterSQL(r, q, a), a)
+	if sql == "" {
+		return "", nil
+	}
+	var fixes []dymFix
+	if err := p.pool.QueryRow(ctx, `SELECT `+dymJSON(sql), a.args...).Scan(&fixes); err != nil {
+		return "", fmt.Errorf("did you mean: %w", err)
+	}
+	return plan.correctedBy(fixes), nil
+}
+
+// dymSQL is the query for "did you mean": rows (g, display) of a group of
+// the plan and the correction of its word, for the single words that match
+// nothing the filter admits and have a listed word that does. filter is
+// filterSQL's condition, its parameters already in a. "" when no word of
+// the plan could be corrected.
+func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 	var altGroups, wordGroups []int32
 	var altTexts, words []string
 	for gi, g := range plan.groups {
-		if !g.single || !expandable(g.word) {
+		// A word without similar listed words has no correction either:
+		// expand looks for them alike.
+		if !g.single || !expandable(g.word) || !g.similar {
 			continue
 		}
 		wordGroups = append(wordGroups, int32(gi))
@@ -99,42 +199,47 @@ func (p *PG) didYouMean(ctx context.Context, r wiki.Reader, q Query, plan queryP
 		}
 	}
 	if len(words) == 0 {
-		return "", nil
+		return ""
 	}
-	a := &sqlArgs{}
-	ag, at, wg, ww, sim := a.add(altGroups), a.add(altTexts), a.add(wordGroups), a.add(words), a.add(minSimilarity)
-	filter := filterSQL(r, q, a)
-	rows, err := p.pool.Query(ctx, `WITH alts AS (
-			SELECT x.g, plainto_tsquery('hansewiki_german', x.t) AS q FROM unnest(`+ag+`::int[], `+at+`::text[]) AS x(g, t)),
+	ints := func(v []int32) string { return hideParam(a.add(v)+"::int[]") + "::int[]" }
+	texts := func(v []string) string { return hideParam(a.add(v)+"::text[]") + "::text[]" }
+	ag, at, wg, ww := ints(altGroups), texts(altTexts), ints(wordGroups), texts(words)
+	sim := strconv.FormatFloat(minSimilarity, 'f', -1, 64)
+	return `WITH alts AS (
+			SELECT x.g, plainto_tsquery('hansewiki_german', x.t) AS q FROM unnest(` + ag + `, ` + at + `) AS x(g, t)),
 		grouped AS (SELECT g, hansewiki_tsquery_or(q) AS q FROM alts GROUP BY g)
 		SELECT w.g, c.display
-		FROM unnest(`+wg+`::int[], `+ww+`::text[]) AS w(g, w)
+		FROM unnest(` + wg + `, ` + ww + `) AS w(g, w)
 		JOIN grouped USING (g)
 		CROSS JOIN LATERAL (SELECT hansewiki_fold(w.w) AS f) f
 		CROSS JOIN LATERAL (
 			SELECT s.display FROM search_words s
-			WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ grouped.q AND `+filter+`)
-			  AND s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= `+sim+`
+			WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ grouped.q AND ` + filter + `)
+			  AND s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= ` + sim + `
 			  AND EXISTS (SELECT 1 FROM search_documents d
-			              WHERE d.tsv @@ plainto_tsquery('hansewiki_german', s.word) AND `+filter+`)
-			ORDER BY similarity(s.word, f.f) DESC, s.word LIMIT 1) c`, a.args...)
-	if err != nil {
-		return "", fmt.Errorf("did you mean: %w", err)
-	}
-	fixes := map[int]string{} // position in plan.all → correction
-	var g int32
-	var display string
-	for rows.Next() {
-		if err := rows.Scan(&g, &display); err != nil {
-			rows.Close()
-			return "", err
+			              WHERE d.tsv @@ plainto_tsquery('hansewiki_german', s.word) AND ` + filter + `)
+			ORDER BY similarity(s.word, f.f) DESC, s.word LIMIT 1) c`
+}
+
+// dymJSON wraps dymSQL's rows into one JSON array of dymFix.
+func dymJSON(sql string) string {
+	return `(SELECT coalesce(json_agg(json_build_array(x.g, x.display)), '[]') FROM (` + sql + `) x)`
+}
+
+// dymFix is a row of dymSQL: [group, correction].
+type dymFix [2]any
+
+// correctedBy is corrected with the fixes of dymSQL.
+func (p queryPlan) correctedBy(fixes []dymFix) string {
+	byPos := map[int]string{} // position in plan.all → correction
+	for _, f := range fixes {
+		g, _ := f[0].(float64)
+		display, _ := f[1].(string)
+		if gi := int(g); gi >= 0 && gi < len(p.groups) && display != "" {
+			byPos[p.groups[gi].pos] = display
 		}
-		fixes[plan.groups[g].pos] = display
 	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("did you mean: %w", err)
-	}
-	return plan.corrected(fixes), nil
+	return p.corrected(byPos)
 }
 
 // corrected spells the query with the words at the given positions replaced,
@@ -155,48 +260,4 @@ func (p queryPlan) corrected(fixes map[int]string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-// vocabCache remembers the word list's alternatives per query word for a
-// while: the list changes slowly, and most searches repeat words.
-type vocabCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	max     int
-	entries map[string]vocabEntry
-}
-
-type vocabEntry struct {
-	alts    []planAlt
-	expires time.Time
-}
-
-func newVocabCache(ttl time.Duration, max int) *vocabCache {
-	return &vocabCache{ttl: ttl, max: max, entries: map[string]vocabEntry{}}
-}
-
-func (c *vocabCache) get(word string) ([]planAlt, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[word]
-	if !ok || time.Now().After(e.expires) {
-		return nil, false
-	}
-	return e.alts, true
-}
-
-func (c *vocabCache) put(word string, alts []planAlt) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.max {
-		clear(c.entries) // crude, but bounded; it refills from one query each
-	}
-	c.entries[word] = vocabEntry{alts: alts, expires: time.Now().Add(c.ttl)}
-}
-
-// flush forgets everything, e.g. after articles were imported in a test.
-func (c *vocabCache) flush() {
-	c.mu.Lock()
-	clear(c.entries)
-	c.mu.Unlock()
 }

@@ -21,6 +21,9 @@ type planGroup struct {
 	word   string // that word in lower case (single groups)
 	pos    int    // its index in queryPlan.all (single groups)
 	alts   []planAlt
+	// similar: the word list has words similar to it, so "did you mean"
+	// may find a correction (PostgreSQL; set by expand).
+	similar bool
 }
 
 type planAlt struct {
@@ -118,10 +121,17 @@ func (p queryPlan) arrays() (groups []int32, texts []string, prefix, typo []bool
 
 func (p queryPlan) hasTypos() bool {
 	for _, g := range p.groups {
-		for _, a := range g.alts {
-			if a.typo {
-				return true
-			}
+		if g.hasTypos() {
+			return true
+		}
+	}
+	return false
+}
+
+func (g planGroup) hasTypos() bool {
+	for _, a := range g.alts {
+		if a.typo {
+			return true
 		}
 	}
 	return false

@@ -10,7 +10,7 @@ import (
 // TestPostgresRanksBoundedCandidates proves with the plan PostgreSQL
 // executes that a word in every article is not ranked for every match: the
 // sort by ts_rank sees at most minCandidates rows while the match count
-// covers them all.
+// covers them all; and that the matches come from the GIN index.
 func TestPostgresRanksBoundedCandidates(t *testing.T) {
 	t.Parallel()
 	const n = 3 * minCandidates
@@ -18,11 +18,11 @@ func TestPostgresRanksBoundedCandidates(t *testing.T) {
 	bulkPublish(t, pool, generate(n, 7), false)
 	q, _ := Query{Text: "Ausgangslage"}.normalize() // a heading of every generated article
 	plan := planFor(q.Text)
-	tsq, exact, err := NewPG(pool).tsqueries(context.Background(), plan)
+	tq, err := NewPG(pool).tsqueries(context.Background(), plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, args := searchSQL(networkAdmin, q, plan, tsq, exact)
+	sql, args := searchSQL(networkAdmin, q, plan, tq)
 	var out []byte
 	if err := pool.QueryRow(context.Background(), "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
 		t.Fatal(err)
@@ -32,6 +32,7 @@ func TestPostgresRanksBoundedCandidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rankedRows, matchRows float64
+	var matchScan string
 	var walk func(p planNode)
 	walk = func(p planNode) {
 		for _, k := range p.SortKey {
@@ -40,7 +41,7 @@ func TestPostgresRanksBoundedCandidates(t *testing.T) {
 			}
 		}
 		if p.SubplanName == "CTE matches" {
-			matchRows = p.ActualRows
+			matchRows, matchScan = p.ActualRows, p.NodeType
 		}
 		for _, c := range p.Plans {
 			walk(c)
@@ -52,6 +53,11 @@ func TestPostgresRanksBoundedCandidates(t *testing.T) {
 	}
 	if rankedRows == 0 || rankedRows > minCandidates {
 		t.Errorf("ts_rank ordered %v rows of %v matches; want at most %d", rankedRows, matchRows, minCandidates)
+	}
+	// Even a word in every article is matched through the GIN index: a
+	// sequential scan would detoast every tsvector (see searchSQL).
+	if matchScan != "Bitmap Heap Scan" {
+		t.Errorf("matches are found by a %s, want a Bitmap Heap Scan of the GIN index", matchScan)
 	}
 }
 

@@ -6,33 +6,23 @@ import (
 	"strings"
 )
 
-// Both backends mark matches with these private-use characters instead of
+// Meilisearch marks matches with these private-use characters instead of
 // HTML tags; markedHTML escapes the whole text and only then turns the
 // markers into <mark>. Article text can never smuggle markup in, and a
 // marker that article text happens to contain can at worst highlight.
+// (PostgreSQL search marks matches itself; see highlight.)
 const (
 	markStart = "\uE000"
 	markEnd   = "\uE001"
 )
 
-// PostgreSQL's parser reads "<script>" as a tag and skips the word in it, so
-// ts_headline gets angle brackets as these characters and markedHTML turns
-// them back.
-const (
-	angleOpen  = "\uE002"
-	angleClose = "\uE003"
-)
-
 // stripMarkers removes marker characters from article text before a backend
 // marks matches in it.
-var stripMarkers = strings.NewReplacer(markStart, "", markEnd, "", angleOpen, "", angleClose, "")
-
-var restoreAngles = strings.NewReplacer(angleOpen, "<", angleClose, ">")
+var stripMarkers = strings.NewReplacer(markStart, "", markEnd, "")
 
 // markedHTML returns text escaped, with marked stretches in <mark>; marks
 // are balanced even when a backend cut the text inside one.
 func markedHTML(text string) template.HTML {
-	text = restoreAngles.Replace(text)
 	var b strings.Builder
 	b.Grow(len(text) + 32)
 	open := false
