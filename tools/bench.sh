@@ -11,3 +11,5 @@ run go test ./cmd/hansewiki -run '^$' -bench Import1000 -benchtime 1x -count 2
 run go test ./auth -run '^$' -bench Can -benchtime 2s -count 3
 run go test ./auth -run '^$' -bench Login50Concurrent -benchtime 1x
 run go test ./wiki/textdiff -run '^$' -bench . -benchmem
+run env LOAD_SECONDS=4 go test ./wiki/search -run "^$" -bench Search10k -benchtime 1x -timeout 20m
+run go test ./workflow -run "^$" -bench SubmitApprove -benchtime 1x -timeout 30m
