@@ -105,37 +105,10 @@ func TestAccessibilityInBrowser(t *testing.T) {
 		}
 	}
 
-	// A fresh profile; not t.TempDir, whose cleanup fails while Chromium's
-	// helper processes are still writing into it as the browser exits.
-	profile, err := os.MkdirTemp("", "hansewiki-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; os.RemoveAll(profile) != nil && i < 50; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(profile),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Run(browser); err != nil {
-		t.Fatalf("cannot start Chromium %s: %v", chromium, err)
-	}
+	browser, stop := startChromium(ctx, t, chromium)
+	defer stop()
 	shots := os.Getenv(screenshotEnv)
 
 	viewports := []struct {
