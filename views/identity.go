@@ -70,11 +70,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 // readerOf is what the request's identity may read: the one visibility rule
 // (wiki.Reader) fed with the cities auth says the identity may read.
 func (s *Server) readerOf(r *http.Request) wiki.Reader {
-	id := auth.FromContext(r.Context())
-	if id == nil {
-		return wiki.Reader{}
-	}
-	return wiki.Reader{Member: true, Cities: s.auth.ReadableCities(id)}
+	return s.workflow.Reader(auth.FromContext(r.Context()))
 }
 
 // csrfToken returns the session's CSRF token, creating the session and the

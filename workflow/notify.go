@@ -104,7 +104,7 @@ func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {
 
 // Watch starts or stops watching an article the user can read.
 func (s *Service) Watch(ctx context.Context, id *auth.Identity, city, slug string, on bool) error {
-	a, err := s.store.Article(ctx, s.reader(id), city, slug)
+	a, err := s.store.Article(ctx, s.Reader(id), city, slug)
 	if err != nil {
 		return err
 	}

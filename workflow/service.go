@@ -45,7 +45,9 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 }
 
 // reader is what id may read, by the one visibility rule.
-func (s *Service) reader(id *auth.Identity) wiki.Reader {
+// Reader is what id may read: the one visibility rule (wiki.Reader) fed
+// with the cities auth says id may read. Pages, API and workflow all use it.
+func (s *Service) Reader(id *auth.Identity) wiki.Reader {
 	if id == nil {
 		return wiki.Reader{}
 	}
@@ -79,7 +81,7 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 	} else {
 		// Read before the transaction: the store reads through the pool, and
 		// transactions each waiting for a second connection starve it.
-		a, err := s.store.Article(ctx, s.reader(id), d.City, d.Slug)
+		a, err := s.store.Article(ctx, s.Reader(id), d.City, d.Slug)
 		if err != nil {
 			return nil, err
 		}
