@@ -127,8 +127,9 @@ func linkKeys(links []markdown.Link) []string {
 // Publish makes revision revID the published revision of its article,
 // provided the article's published revision is still baseID (0: none yet);
 // otherwise it returns ErrConflict and changes nothing. In the same
-// transaction it updates the link graph, queues the article for the search
-// index and announces the publication to every instance.
+// transaction it updates the link graph and announces the publication to
+// every instance; a database trigger queues the article for the search
+// worker, which refreshes its search row right after commit.
 func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID int64) error {
 	var current *int64
 	var city, slug string
@@ -157,7 +158,6 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 	batch.Queue(`INSERT INTO article_links (from_article_id, to_city, to_slug)
 		SELECT $1, split_part(l, '/', 1), split_part(l, '/', 2) FROM revisions, unnest(links) l
 		WHERE id = $2 ON CONFLICT DO NOTHING`, articleID, revID)
-	batch.Queue(`INSERT INTO search_outbox (article_id) VALUES ($1)`, articleID)
 	batch.Queue(`SELECT pg_notify($1, $2)`, PublishedChannel, city+"/"+slug)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("publishing %s/%s: %w", city, slug, err)

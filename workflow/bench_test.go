@@ -15,6 +15,7 @@ import (
 	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/wiki/markdown"
+	"hansewiki/wiki/search"
 	"hansewiki/workflow"
 )
 
@@ -207,6 +208,24 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func BenchmarkSubmitApprove(b *testing.B) {
 	e := newEnv(b)
 	seedLargeWiki(b, e)
+	// The search worker of the default configuration (PostgreSQL search)
+	// runs beside the workflow, as in `hansewiki serve`: every publication
+	// wakes it to refresh the article's search row after commit, on the
+	// same two cores.
+	searcher, err := search.Open(context.Background(), search.Config{Store: e.store, Log: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	n, err := searcher.Worker().Refresh(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("search rows of %d seeded articles written in %s", n, time.Since(start).Round(time.Millisecond))
+	wctx, stopWorker := context.WithCancel(context.Background())
+	workerDone := make(chan struct{})
+	go func() { searcher.Run(wctx); close(workerDone) }()
+	defer func() { stopWorker(); <-workerDone }()
 	// With SMTP configured every notification also queues a mail.
 	e.wf.Mail = &workflow.MailSettings{Host: "127.0.0.1", Port: "25", From: "wiki@hansewiki.example", BaseURL: "https://wiki.example"}
 	ctx := context.Background()
@@ -286,6 +305,25 @@ func BenchmarkSubmitApprove(b *testing.B) {
 	if b.Failed() {
 		return
 	}
+	// The worker kept up: soon after the last approval every published
+	// revision is in the search rows.
+	caughtUp := time.Now()
+	for {
+		var behind int
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM articles a LEFT JOIN search_documents d ON d.article_id = a.id
+			WHERE a.published_revision_id IS NOT NULL AND NOT a.archived
+			  AND d.revision_id IS DISTINCT FROM a.published_revision_id`).Scan(&behind); err != nil {
+			b.Fatal(err)
+		}
+		if behind == 0 {
+			break
+		}
+		if time.Since(caughtUp) > 30*time.Second {
+			b.Fatalf("%d search rows still behind 30 s after the last publication", behind)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(ms(time.Since(caughtUp)), "search-caught-up-after-ms")
 	report := func(name string, pick func(timing) time.Duration) {
 		d := make([]time.Duration, len(all))
 		for i, t := range all {

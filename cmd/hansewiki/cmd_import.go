@@ -117,6 +117,20 @@ func importItems(ctx context.Context, cfg Config, log *slog.Logger, items []wiki
 	if err != nil {
 		return err
 	}
+	// The search rows are written after commit; a running server would do it
+	// too, but the command ends with the articles findable.
+	var sbar *progress
+	if _, err := m.Search.Worker().Refresh(ctx, func(done, total int) {
+		if sbar == nil {
+			sbar = newProgress(stderr, "Suchindex", total)
+		}
+		sbar.Set(done, "")
+	}); err != nil {
+		return fmt.Errorf("imported %d article(s), but updating the search index failed (a running server retries): %w", n, err)
+	}
+	if sbar != nil {
+		sbar.Done()
+	}
 	fmt.Fprintf(stdout, "imported %d article(s) in %s\n", n, bar.Elapsed())
 	return nil
 }

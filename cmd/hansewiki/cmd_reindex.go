@@ -46,7 +46,7 @@ func cmdReindex(ctx context.Context, cfg Config, log *slog.Logger, args []string
 		fmt.Fprintf(stdout, "repaired %d stale PostgreSQL search row(s)\n", res.Refreshed)
 	}
 	if svc.Meili() == nil {
-		fmt.Fprintln(stdout, "no MEILI_URL: search runs on PostgreSQL, whose index is kept current on every publication; nothing to rebuild (search rows verified)")
+		fmt.Fprintln(stdout, "no MEILI_URL: search runs on PostgreSQL, whose index the server refreshes after every publication; nothing to rebuild (search rows refreshed and verified)")
 		return nil
 	}
 	elapsed := ""

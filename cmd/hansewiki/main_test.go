@@ -167,8 +167,26 @@ func TestReadingEndToEnd(t *testing.T) {
 	if out, err := cli(t, dbURL, "import", writeCorpus(t, corpus)); err != nil || !strings.Contains(out, "imported 3 article(s)") {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
+	// The command ends with the articles findable: their search rows are
+	// written before it returns, with no server running.
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indexed, queued int
+	err = conn.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM search_documents), (SELECT count(*) FROM search_outbox)`).Scan(&indexed, &queued)
+	conn.Close(context.Background())
+	if err != nil || indexed != 3 || queued != 0 {
+		t.Fatalf("after import: %d search rows, %d queued (%v); want 3 and 0", indexed, queued, err)
+	}
 	m := startServer(t, dbURL)
 	base := m.URL()
+	var found struct {
+		Hits []struct{ Slug string }
+	}
+	if getJSON(t, base+"/api/v1/search?q=Starkregen", &found); len(found.Hits) != 1 || found.Hits[0].Slug != "starkregen-hinweiskarte" {
+		t.Errorf("search after import = %+v", found)
+	}
 
 	status, page := get(t, base+"/c/rostock/starkregen-hinweiskarte")
 	if status != 200 {

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
 )
 
 // Generated German experience reports for ranking and benchmark tests. They
@@ -86,9 +89,9 @@ func generate(n int, seed uint64) []genArticle {
 }
 
 // bulkPublish writes generated articles as published revisions in one
-// transaction. withOutbox also queues them for Meilisearch, as publishing
-// does.
-func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle, withOutbox bool) {
+// transaction; the trigger queues them for the search worker, as
+// publishing does.
+func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle) {
 	t.Helper()
 	ctx := context.Background()
 	cols := make([][]string, 7)
@@ -121,19 +124,26 @@ func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle, withOutbox
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Publishing in a statement of its own: the triggers that fill the
-	// search rows see the revisions only after the statement that wrote them.
+	// Publishing in a statement of its own, as Store.Publish does.
 	_, err = tx.Exec(ctx, `UPDATE articles a SET published_revision_id = r.id, published_at = r.published_at
 		FROM revisions r WHERE r.article_id = a.id AND a.published_revision_id IS NULL AND a.slug = ANY ($1)`, cols[1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if withOutbox {
-		if _, err := tx.Exec(ctx, `INSERT INTO search_outbox (article_id) SELECT id FROM articles WHERE slug = ANY ($1)`, cols[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refreshSearchRows writes the PostgreSQL search rows of everything queued,
+// as the worker of a PostgreSQL-only server does after commit.
+func refreshSearchRows(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	svc, err := Open(context.Background(), Config{Store: wiki.NewStore(pool, markdown.New()), Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Worker().Refresh(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,7 +10,9 @@
 // reader may not open. Snippets are HTML in which the article text is
 // escaped and only <mark> elements survive.
 //
-// The PostgreSQL index is the table search_documents, kept current by
-// triggers in the publishing transaction (migration 0003), so the fallback
-// is never behind. Meilisearch is fed from the same rows by the worker.
+// The PostgreSQL index is the table search_documents. Publishing queues the
+// article in search_outbox (a trigger, migration 0005); the worker, woken by
+// the publication's notification, refreshes the row right after commit and
+// then feeds Meilisearch from the same row. A change that narrows who may
+// find an article removes its row inside the publishing transaction.
 package search

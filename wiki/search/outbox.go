@@ -14,12 +14,14 @@ import (
 	"hansewiki/wiki"
 )
 
-// Worker drains search_outbox: publishing writes a row in the same
-// transaction, the worker sends the article's current state to Meilisearch
-// and deletes the row only after Meilisearch confirmed. Rows are claimed
-// with FOR UPDATE SKIP LOCKED, so instances share the work, and each
-// article is also locked for the transaction, so two workers never send the
-// same article and an older state cannot overtake a newer one.
+// Worker drains search_outbox in two steps. Publishing queues a row in the
+// same transaction (a trigger, migration 0005); the worker first refreshes
+// the article's PostgreSQL search row (Refresh) and then, with Meilisearch,
+// sends the refreshed state and deletes the row only after Meilisearch
+// confirmed. Refreshing runs under one lock across instances; sending claims
+// rows with FOR UPDATE SKIP LOCKED, so instances share the work, and locks
+// each article for the transaction, so two workers never send the same
+// article and an older state cannot overtake a newer one.
 type Worker struct {
 	svc        *Service
 	store      *wiki.Store
@@ -45,6 +47,12 @@ type Worker struct {
 
 // articleLockClass is the first key of the per-article advisory locks.
 const articleLockClass = 0x5358 // "SX"
+
+// refreshLock is the advisory lock of the one transaction, across all
+// instances, that refreshes PostgreSQL search rows. One refresher at a time
+// cannot deadlock on the word list and facet sets two batches share, and a
+// refresh is cheap enough (milliseconds per article) not to need sharing.
+const refreshLock = 0x68616e7365_5246 // "hanse" "RF"
 
 func newWorker(s *Service, cfg Config) *Worker {
 	w := &Worker{svc: s, store: cfg.Store, pool: cfg.Store.Pool(), log: cfg.Log,
@@ -92,6 +100,11 @@ func (w *Worker) Run(ctx context.Context) {
 // round is one pass of the worker: recover from an outage if there was one,
 // then drain what is due.
 func (w *Worker) round(ctx context.Context) {
+	// PostgreSQL search first, whatever state Meilisearch is in: it answers
+	// while Meilisearch is down.
+	if _, err := w.Refresh(ctx, nil); err != nil && ctx.Err() == nil {
+		w.log.Warn("search refresh", "err", err)
+	}
 	m := w.svc.meili
 	recovering := m != nil && w.svc.behind.Load()
 	if recovering {
@@ -139,10 +152,19 @@ func (w *Worker) ensureSettings(ctx context.Context) error {
 	return nil
 }
 
-// Drain processes due outbox rows in batches until none is left, and
-// returns how many rows it finished.
+// Drain refreshes the PostgreSQL search rows of every queued article and
+// sends what is due to Meilisearch, in batches, until nothing is left. It
+// returns how many outbox rows it finished: refreshed without Meilisearch,
+// sent with it.
 func (w *Worker) Drain(ctx context.Context) (int, error) {
+	refreshed, err := w.Refresh(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
+	if w.svc.meili == nil {
+		total = refreshed
+	}
 	for {
 		n, more, err := w.drainBatch(ctx)
 		total += n
@@ -150,6 +172,79 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 			return total, err
 		}
 	}
+}
+
+// Refresh brings the PostgreSQL search rows of all queued articles up to
+// date, in batches, each in one transaction. Without Meilisearch the rows
+// are done then; with it they are marked for sending. While another
+// instance refreshes, Refresh returns at once: that instance is woken by
+// the same notifications and takes these rows too. progress, when not nil,
+// hears how many of the rows queued at the start are done.
+func (w *Worker) Refresh(ctx context.Context, progress func(done, total int)) (int, error) {
+	total := 0
+	if progress != nil {
+		if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM search_outbox WHERE NOT refreshed`).Scan(&total); err != nil {
+			return 0, err
+		}
+		progress(0, total)
+	}
+	done := 0
+	for {
+		n, more, err := w.refreshBatch(ctx)
+		done += n
+		if progress != nil {
+			progress(min(done, total), total)
+		}
+		if err != nil || !more {
+			return done, err
+		}
+	}
+}
+
+// refreshBatch refreshes the search rows of one batch of queued articles.
+// more reports whether the batch was full.
+func (w *Worker) refreshBatch(ctx context.Context) (done int, more bool, err error) {
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var free bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(refreshLock)).Scan(&free); err != nil {
+		return 0, false, err
+	}
+	if !free {
+		return 0, false, nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT id, article_id FROM search_outbox
+		WHERE NOT refreshed ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
+	claimed, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outboxRow])
+	if err != nil {
+		return 0, false, fmt.Errorf("claiming outbox rows: %w", err)
+	}
+	if len(claimed) == 0 {
+		return 0, false, nil
+	}
+	var ids []int64
+	for _, r := range claimed {
+		ids = append(ids, r.ArticleID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if _, err := tx.Exec(ctx, `SELECT search_refresh(id) FROM unnest($1::bigint[]) AS id`, ids); err != nil {
+		return 0, false, fmt.Errorf("refreshing search rows: %w", err)
+	}
+	next := `DELETE FROM search_outbox WHERE id = ANY ($1)`
+	if w.svc.meili != nil {
+		next = `UPDATE search_outbox SET refreshed = true WHERE id = ANY ($1)`
+	}
+	if _, err := tx.Exec(ctx, next, rowIDs(claimed)); err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, false, err
+	}
+	return len(claimed), len(claimed) == w.batch, nil
 }
 
 type outboxRow struct {
@@ -175,7 +270,7 @@ func (w *Worker) drainBatch(ctx context.Context) (done int, more bool, err error
 		}
 	}
 	rows, _ := tx.Query(ctx, `SELECT id, article_id FROM search_outbox
-		WHERE next_attempt_at <= now()
+		WHERE refreshed AND next_attempt_at <= now()
 		ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, w.batch)
 	claimed, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outboxRow])
 	if err != nil {
@@ -186,7 +281,8 @@ func (w *Worker) drainBatch(ctx context.Context) (done int, more bool, err error
 	}
 	more = len(claimed) == w.batch
 	if w.svc.meili == nil {
-		// PostgreSQL search reads the tables themselves: nothing to send.
+		// Left by an instance that had Meilisearch configured: nothing to
+		// send here.
 		if _, err := tx.Exec(ctx, `DELETE FROM search_outbox WHERE id = ANY ($1)`, rowIDs(claimed)); err != nil {
 			return 0, false, err
 		}

@@ -130,27 +130,38 @@ func (p *PG) Similar(ctx context.Context, r wiki.Reader, city, slug string, n in
 	return hits, nil
 }
 
-// Verify checks that search_documents matches the published articles, as
-// the triggers of migration 0003 keep it, and repairs rows that do not (a
-// restored backup, a trigger disabled by hand). It returns how many
-// articles it refreshed.
+// Verify checks that search_documents matches the published articles, and
+// repairs rows that do not (a restored backup, a trigger disabled by hand).
+// Call it after Worker.Refresh: articles still queued count as stale. It
+// returns how many articles it refreshed.
 func (p *PG) Verify(ctx context.Context) (int, error) {
-	rows, _ := p.pool.Query(ctx, `SELECT a.id FROM articles a
-		WHERE a.published_revision_id IS NOT NULL AND NOT a.archived
-		  AND NOT EXISTS (SELECT 1 FROM search_documents d
-		                  WHERE d.article_id = a.id AND d.revision_id = a.published_revision_id
-		                    AND d.city = a.city AND d.slug = a.slug)
-		UNION
-		SELECT d.article_id FROM search_documents d JOIN articles a ON a.id = d.article_id
-		WHERE a.archived OR a.published_revision_id IS DISTINCT FROM d.revision_id`)
-	stale, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, fmt.Errorf("verifying the PostgreSQL search index: %w", err)
-	}
-	if len(stale) > 0 {
-		if _, err := p.pool.Exec(ctx, `SELECT search_refresh(id) FROM unnest($1::bigint[]) AS id`, stale); err != nil {
-			return 0, fmt.Errorf("refreshing the PostgreSQL search index: %w", err)
+	var repaired int
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		// Wait for a refresh batch in progress rather than refresh its
+		// articles beside it.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(refreshLock)); err != nil {
+			return err
 		}
-	}
-	return len(stale), nil
+		rows, _ := tx.Query(ctx, `SELECT a.id FROM articles a
+			WHERE a.published_revision_id IS NOT NULL AND NOT a.archived
+			  AND NOT EXISTS (SELECT 1 FROM search_documents d
+			                  WHERE d.article_id = a.id AND d.revision_id = a.published_revision_id
+			                    AND d.city = a.city AND d.slug = a.slug)
+			UNION
+			SELECT d.article_id FROM search_documents d JOIN articles a ON a.id = d.article_id
+			WHERE a.archived OR a.published_revision_id IS DISTINCT FROM d.revision_id
+			ORDER BY 1`)
+		stale, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("verifying the PostgreSQL search index: %w", err)
+		}
+		if len(stale) > 0 {
+			if _, err := tx.Exec(ctx, `SELECT search_refresh(id) FROM unnest($1::bigint[]) AS id`, stale); err != nil {
+				return fmt.Errorf("refreshing the PostgreSQL search index: %w", err)
+			}
+		}
+		repaired = len(stale)
+		return nil
+	})
+	return repaired, err
 }

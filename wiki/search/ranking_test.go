@@ -15,7 +15,8 @@ func TestPostgresRanksBoundedCandidates(t *testing.T) {
 	t.Parallel()
 	const n = 3 * minCandidates
 	pool := newTestPool(t)
-	bulkPublish(t, pool, generate(n, 7), false)
+	bulkPublish(t, pool, generate(n, 7))
+	refreshSearchRows(t, pool)
 	q, _ := Query{Text: "Ausgangslage"}.normalize() // a heading of every generated article
 	plan := planFor(q.Text)
 	tq, err := NewPG(pool).tsqueries(context.Background(), plan)

@@ -53,6 +53,12 @@ func TestVerifyRepairsStaleSearchRows(t *testing.T) {
 	ctx := context.Background()
 	svc, store := openService(t, false)
 	importFixtures(t, store.Pool(), fixtures[:3])
+	if n, err := svc.PG().Verify(ctx); err != nil || n != 3 {
+		t.Fatalf("articles whose rows are still queued count as stale: %d %v", n, err)
+	}
+	if _, err := svc.Worker().Refresh(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := svc.PG().Verify(ctx); err != nil || n != 0 {
 		t.Fatalf("fresh rows reported stale: %d %v", n, err)
 	}

@@ -42,7 +42,8 @@ type Service struct {
 	log    *slog.Logger
 
 	// behind: Meilisearch was unreachable and has not caught up on the
-	// outbox since; queries go to PostgreSQL, which is never behind.
+	// outbox since; queries go to PostgreSQL, which the worker refreshes
+	// whatever state Meilisearch is in.
 	behind atomic.Bool
 	// downUntil: a query found Meilisearch unreachable; until then queries
 	// do not try it (unix nanoseconds).
@@ -171,6 +172,9 @@ type ReindexResult struct {
 // Meilisearch, rebuilds its index from them; see Meili.Reindex.
 func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (ReindexResult, error) {
 	res := ReindexResult{Engine: s.Engine()}
+	if _, err := s.worker.Refresh(ctx, nil); err != nil {
+		return res, err
+	}
 	var err error
 	if res.Refreshed, err = s.pg.Verify(ctx); err != nil {
 		return res, err
