@@ -97,8 +97,8 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// round is one pass of the worker: recover from an outage if there was one,
-// then drain what is due.
+// round is one pass of the worker: refresh the PostgreSQL search rows,
+// recover from a Meilisearch outage if there was one, then send what is due.
 func (w *Worker) round(ctx context.Context) {
 	// PostgreSQL search first, whatever state Meilisearch is in: it answers
 	// while Meilisearch is down.
@@ -122,7 +122,7 @@ func (w *Worker) round(ctx context.Context) {
 		w.log.Warn("meilisearch settings", "err", err)
 		return
 	}
-	if _, err := w.Drain(ctx); err != nil {
+	if _, err := w.sendDue(ctx); err != nil {
 		if ctx.Err() == nil {
 			w.log.Warn("search outbox", "err", err)
 		}
@@ -161,10 +161,18 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	total := 0
 	if w.svc.meili == nil {
-		total = refreshed
+		// Rows a Meilisearch instance left are only deleted here.
+		_, err := w.sendDue(ctx)
+		return refreshed, err
 	}
+	return w.sendDue(ctx)
+}
+
+// sendDue sends the refreshed rows that are due to Meilisearch, in
+// batches, until none is left, and returns how many rows it finished.
+func (w *Worker) sendDue(ctx context.Context) (int, error) {
+	total := 0
 	for {
 		n, more, err := w.drainBatch(ctx)
 		total += n
