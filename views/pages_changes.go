@@ -224,6 +224,22 @@ func (s *Server) watchToggle(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, r, key, s.url("article", "city", v["city"], "slug", v["slug"]))
 }
 
+// archiveToggle archives the article or brings it back (form field
+// "archive": "on" or "off").
+func (s *Server) archiveToggle(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	on := r.PostFormValue("archive") == "on"
+	if err := s.workflow.SetArchived(r.Context(), s.meta(r), v["city"], v["slug"], on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	key := "archive.undone"
+	if on {
+		key = "archive.done"
+	}
+	s.flash(w, r, key, s.url("article", "city", v["city"], "slug", v["slug"]))
+}
+
 type auditModel struct {
 	Page
 	Events          []workflow.AuditEvent

@@ -157,9 +157,11 @@ type articleModel struct {
 	Backlinks []wiki.ArticleSummary
 	// Old is set when an older revision is shown instead of the current one.
 	Old *wiki.Revision
-	// CanEdit: the user may propose a change; Watching: they watch it.
-	CanEdit  bool
-	Watching bool
+	// CanEdit: the user may propose a change; Watching: they watch it;
+	// CanArchive: they may archive it or bring it back.
+	CanEdit    bool
+	Watching   bool
+	CanArchive bool
 	// Similar experiences from other cities.
 	Similar []search.Hit
 }
@@ -168,6 +170,7 @@ type articleModel struct {
 func (s *Server) personalize(r *http.Request, m *articleModel) {
 	if id := auth.FromContext(r.Context()); id != nil {
 		m.CanEdit = s.auth.Can(id, auth.ProposeChange, m.Article.City)
+		m.CanArchive = s.auth.Can(id, auth.ArchiveArticle, m.Article.City)
 		m.Watching = s.workflow.Watching(r.Context(), id, m.Article.ID)
 	}
 }

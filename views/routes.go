@@ -68,6 +68,7 @@ func (s *Server) routes() []route {
 		{"article.edit", "GET", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editArticlePage},
 		{"article.edit.post", "POST", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editorSubmit},
 		{"article.watch", "POST", "/c/{city}/{slug}/watch", member, false, s.watchToggle},
+		{"article.archive", "POST", "/c/{city}/{slug}/archive", can(auth.ArchiveArticle), false, s.archiveToggle},
 		{"preview", "POST", "/preview", member, false, s.previewFragment},
 		{"changes", "GET", "/changes", member, false, s.myChanges},
 		{"change", "GET", "/changes/{id:[0-9]+}", member, false, s.changePage},

@@ -499,11 +499,16 @@ func (s *Service) addComment(ctx context.Context, tx pgx.Tx, changeID, authorID 
 // audit appends a hash-chained event (the chain is kept by a trigger). In
 // a transition it is written just before COMMIT (see inTx).
 func (s *Service) audit(ctx context.Context, tx pgx.Tx, m Meta, action string, changeID int64, detail map[string]any) error {
+	return s.auditObject(ctx, tx, m, action, fmt.Sprintf("change:%d", changeID), detail)
+}
+
+// auditObject records an event about any object ("article:rostock/pegel").
+func (s *Service) auditObject(ctx context.Context, tx pgx.Tx, m Meta, action, object string, detail map[string]any) error {
 	d, err := json.Marshal(detail)
 	if err != nil {
 		return err
 	}
-	e := pendingEvent{actor: m.actor(), action: action, object: fmt.Sprintf("change:%d", changeID), detail: d, addr: m.Addr}
+	e := pendingEvent{actor: m.actor(), action: action, object: object, detail: d, addr: m.Addr}
 	if at, ok := tx.(*auditedTx); ok {
 		at.events = append(at.events, e)
 		return nil

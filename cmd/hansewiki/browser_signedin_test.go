@@ -93,6 +93,7 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 		}},
 		{"admin-hro", []signedInPage{
 			{"admin-city", "/admin/c/rostock", "Prüfregel", ""},
+			{"article-city-admin", article, "Archivieren", ""},
 		}},
 		{"koordination", []signedInPage{
 			{"admin", "/admin", "Rollen im Netzwerk", ""},

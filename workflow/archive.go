@@ -1,0 +1,43 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+// SetArchived archives an article or brings it back. An archived article
+// keeps its address, history and published revision and stays readable with
+// a notice, but leaves listings, feeds and search (its search row goes in
+// the same transaction). Admins of the owning city, and network admins,
+// may; every change is an audit event.
+func (s *Service) SetArchived(ctx context.Context, m Meta, city, slug string, archived bool) error {
+	if !s.perm.Can(m.Identity, auth.ArchiveArticle, city) {
+		return fmt.Errorf("archiving articles of %s: %w", city, wiki.ErrForbidden)
+	}
+	a, err := s.store.Article(ctx, s.Reader(m.Identity), city, slug)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE articles SET archived = $2 WHERE id = $1 AND archived <> $2`, a.ID, archived)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // already in that state: nothing to record
+		}
+		action := "article.archived"
+		if !archived {
+			action = "article.unarchived"
+		}
+		if err := s.auditObject(ctx, tx, m, action, "article:"+a.City+"/"+a.Slug,
+			map[string]any{"revision": a.Revision.ID}); err != nil {
+			return err
+		}
+		// Cached pages of every instance show listings without it.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, wiki.PublishedChannel, a.City+"/"+a.Slug)
+		return err
+	})
+}
