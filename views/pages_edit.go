@@ -194,7 +194,7 @@ func (s *Server) editorSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel, city, body string) {
-	res, err := s.store.Preview(r.Context(), city, body)
+	res, err := s.store.Preview(r.Context(), city, wiki.Visibility(m.Form.Visibility), body)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -239,7 +239,7 @@ func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown city", http.StatusBadRequest)
 		return
 	}
-	res, err := s.store.Preview(r.Context(), city, r.PostFormValue("body"))
+	res, err := s.store.Preview(r.Context(), city, wiki.Visibility(r.PostFormValue("visibility")), r.PostFormValue("body"))
 	if err != nil {
 		s.serverError(w, r, err)
 		return

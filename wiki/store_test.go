@@ -270,3 +270,87 @@ func TestPublicationsAreAnnounced(t *testing.T) {
 		t.Fatal("no announcement of the publication")
 	}
 }
+
+// Links written without text show the target's title, but only where every
+// reader of the linking article may read the target; when the target's
+// title or visibility changes, the linking articles follow.
+func TestLinksShowTitlesOnlyWhereEveryReaderMay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	mustImport(t, s,
+		item("rostock", "Öffentliche Karte", "Text", wiki.Public),
+		item("wismar", "Netzwerkbericht", "Text", wiki.Network),
+		item("schwerin", "Interne Planung", "Text", wiki.CityVis),
+		item("rostock", "Rostocker Interna", "Text", wiki.CityVis),
+	)
+	links := "[[oeffentliche-karte]] [[wismar/netzwerkbericht]] [[schwerin/interne-planung]] [[rostocker-interna]]"
+	mustImport(t, s,
+		item("rostock", "Übersicht öffentlich", links, wiki.Public),
+		item("rostock", "Übersicht Netzwerk", links, wiki.Network),
+		item("rostock", "Übersicht Rostock", links, wiki.CityVis),
+	)
+	label := func(slug, href string) string {
+		t.Helper()
+		a, err := s.Article(ctx, networkAdmin, "rostock", slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after, ok := strings.Cut(a.Revision.HTML, `href="`+href+`" class="wikilink">`)
+		if !ok {
+			t.Fatalf("%s has no link to %s: %s", slug, href, a.Revision.HTML)
+		}
+		text, _, _ := strings.Cut(after, "</a>")
+		return text
+	}
+	want := map[string][4]string{
+		"uebersicht-oeffentlich": {"Öffentliche Karte", "wismar/netzwerkbericht", "schwerin/interne-planung", "rostocker-interna"},
+		"uebersicht-netzwerk":    {"Öffentliche Karte", "Netzwerkbericht", "schwerin/interne-planung", "rostocker-interna"},
+		"uebersicht-rostock":     {"Öffentliche Karte", "Netzwerkbericht", "schwerin/interne-planung", "Rostocker Interna"},
+	}
+	hrefs := [4]string{"/c/rostock/oeffentliche-karte", "/c/wismar/netzwerkbericht", "/c/schwerin/interne-planung", "/c/rostock/rostocker-interna"}
+	for slug, labels := range want {
+		for i, href := range hrefs {
+			if got := label(slug, href); got != labels[i] {
+				t.Errorf("%s links %s as %q, want %q", slug, href, got, labels[i])
+			}
+		}
+	}
+
+	// The target is renamed, then made city-only: the public overview
+	// follows, and never shows the title to readers who may not open it.
+	publish := func(mutate func(d *wiki.Draft)) {
+		t.Helper()
+		a, err := s.Article(ctx, networkAdmin, "rostock", "oeffentliche-karte")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
+			var author int64
+			if err := tx.QueryRow(ctx, `SELECT author_id FROM revisions WHERE id = $1`, a.Revision.ID).Scan(&author); err != nil {
+				return err
+			}
+			d := a.Revision.Draft()
+			mutate(&d)
+			rev, err := s.InsertRevision(ctx, tx, a.ID, a.Revision.ID, author, &d)
+			if err != nil {
+				return err
+			}
+			return s.Publish(ctx, tx, a.ID, rev.ID, a.Revision.ID)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(func(d *wiki.Draft) { d.Title = "Starkregen-Hinweiskarte" })
+	if got := label("uebersicht-oeffentlich", hrefs[0]); got != "Starkregen-Hinweiskarte" {
+		t.Errorf("after the rename the public overview shows %q", got)
+	}
+	publish(func(d *wiki.Draft) { d.Visibility = wiki.CityVis })
+	if got := label("uebersicht-oeffentlich", hrefs[0]); got != "oeffentliche-karte" {
+		t.Errorf("the public overview shows the title of a now city-only article: %q", got)
+	}
+	if got := label("uebersicht-rostock", hrefs[0]); got != "Starkregen-Hinweiskarte" {
+		t.Errorf("Rostock's city-only overview shows %q", got)
+	}
+}

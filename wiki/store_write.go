@@ -41,7 +41,7 @@ func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID
 	if err := checkTopics(ctx, tx, d.Topics); err != nil {
 		return Revision{}, err
 	}
-	res, err := s.render(ctx, tx, d.City, d.Body)
+	res, err := s.render(ctx, tx, d.City, d.Visibility, d.Body)
 	if err != nil {
 		return Revision{}, err
 	}
@@ -94,22 +94,39 @@ func checkTopics(ctx context.Context, tx pgx.Tx, topics []string) error {
 	return nil
 }
 
-// render runs the Markdown pipeline, resolving wiki links against the
-// articles published as seen by tx.
-func (s *Store) render(ctx context.Context, tx pgx.Tx, city, body string) (markdown.Result, error) {
-	exists := func(targets []markdown.Link) ([]bool, error) {
+// render runs the Markdown pipeline for a revision of an article of city
+// with visibility vis, resolving wiki links against the articles published
+// as seen by tx. A link written without text shows the target's title when
+// every reader of the revision may read the target (a public target; a
+// network one from a network or city-only revision; a city-only one of the
+// same city from a city-only revision); otherwise its address as written.
+func (s *Store) render(ctx context.Context, tx pgx.Tx, city string, vis Visibility, body string) (markdown.Result, error) {
+	resolve := func(targets []markdown.Link) ([]markdown.Target, error) {
 		cities := make([]string, len(targets))
 		slugs := make([]string, len(targets))
 		for i, t := range targets {
 			cities[i], slugs[i] = t.City, t.Slug
 		}
-		rows, _ := tx.Query(ctx, `SELECT EXISTS (SELECT 1 FROM articles a
-				WHERE a.city = t.city AND a.slug = t.slug AND a.published_revision_id IS NOT NULL)
+		rows, _ := tx.Query(ctx, `SELECT r.id IS NOT NULL,
+				CASE WHEN r.visibility = 'public'
+				       OR (r.visibility = 'network' AND $3 IN ('network', 'city'))
+				       OR (r.visibility = 'city' AND $3 = 'city' AND a.city = $4)
+				     THEN r.title ELSE '' END
 			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(city, slug, n)
-			ORDER BY t.n`, cities, slugs)
-		return pgx.CollectRows(rows, pgx.RowTo[bool])
+			LEFT JOIN articles a ON a.city = t.city AND a.slug = t.slug
+			LEFT JOIN revisions r ON r.id = a.published_revision_id
+			ORDER BY t.n`, cities, slugs, string(vis), city)
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (markdown.Target, error) {
+			var t markdown.Target
+			var title *string
+			err := row.Scan(&t.Exists, &title)
+			if title != nil {
+				t.Title = *title
+			}
+			return t, err
+		})
 	}
-	res, err := s.renderer.Render([]byte(body), city, exists)
+	res, err := s.renderer.Render([]byte(body), city, resolve)
 	if err != nil {
 		return res, fmt.Errorf("rendering: %w", err)
 	}
@@ -166,18 +183,30 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 		// A new article turns its inbound links from "missing" to present.
 		return s.rerenderLinkers(ctx, tx, city, slug)
 	}
+	// Links written without text show the title, and only where the
+	// target's visibility allows: both may have changed.
+	var changed bool
+	if err := tx.QueryRow(ctx, `SELECT (o.title, o.visibility) IS DISTINCT FROM (n.title, n.visibility)
+		FROM revisions o, revisions n WHERE o.id = $1 AND n.id = $2`, cur, revID).Scan(&changed); err != nil {
+		return err
+	}
+	if changed {
+		return s.rerenderLinkers(ctx, tx, city, slug)
+	}
 	return nil
 }
 
 // rerenderLinkers refreshes the stored rendering of published revisions
-// that link to city/slug, so their links are no longer marked missing.
+// that link to city/slug: their links are no longer marked missing, and
+// show the target's current title where they may.
 func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug string) error {
 	type linker struct {
-		ID   int64
-		City string
-		Body string
+		ID         int64
+		City       string
+		Visibility Visibility
+		Body       string
 	}
-	rows, _ := tx.Query(ctx, `SELECT r.id, a.city, r.body FROM article_links l
+	rows, _ := tx.Query(ctx, `SELECT r.id, a.city, r.visibility, r.body FROM article_links l
 		JOIN articles a ON a.id = l.from_article_id
 		JOIN revisions r ON r.id = a.published_revision_id
 		WHERE l.to_city = $1 AND l.to_slug = $2`, city, slug)
@@ -186,7 +215,7 @@ func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug strin
 		return err
 	}
 	for _, l := range linkers {
-		res, err := s.render(ctx, tx, l.City, l.Body)
+		res, err := s.render(ctx, tx, l.City, l.Visibility, l.Body)
 		if err != nil {
 			return err
 		}
@@ -344,13 +373,17 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 	return err
 }
 
-// Preview renders Markdown for an article of city the way a saved revision
-// would be rendered, with wiki links resolved against published articles.
-func (s *Store) Preview(ctx context.Context, city, body string) (markdown.Result, error) {
+// Preview renders Markdown for an article of city with visibility vis the
+// way a saved revision would be rendered, with wiki links resolved against
+// published articles. An unknown visibility counts as public.
+func (s *Store) Preview(ctx context.Context, city string, vis Visibility, body string) (markdown.Result, error) {
+	if !vis.Valid() {
+		vis = Public
+	}
 	var res markdown.Result
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.render(ctx, tx, city, body)
+		res, err = s.render(ctx, tx, city, vis, body)
 		return err
 	})
 	return res, err

@@ -18,6 +18,9 @@
     var data = new URLSearchParams();
     data.set("city", form.dataset.city);
     data.set("body", body.value);
+    // Link titles show only where the chosen visibility allows.
+    var vis = form.querySelector("input[name=visibility]:checked");
+    if (vis) data.set("visibility", vis.value);
     fetch(form.dataset.previewUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -35,6 +38,9 @@
   body.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, 400);
+  });
+  form.addEventListener("change", function (e) {
+    if (e.target.name === "visibility") refresh();
   });
   if (body.value && !out.querySelector(":not(.empty)")) refresh();
 })();

@@ -20,11 +20,15 @@ func FuzzRenderSanitize(f *testing.F) {
 	f.Add("```go\nfunc main() {}\n```\n")
 
 	r := New()
-	// Every other target is missing, to render both kinds of wiki links.
-	exists := func(targets []Link) ([]bool, error) {
-		found := make([]bool, len(targets))
+	// Every other target is missing, to render both kinds of wiki links;
+	// every fourth has a hostile title.
+	exists := func(targets []Link) ([]Target, error) {
+		found := make([]Target, len(targets))
 		for i := range found {
-			found[i] = i%2 == 0
+			found[i].Exists = i%2 == 0
+			if i%4 == 0 {
+				found[i].Title = `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
+			}
 		}
 		return found, nil
 	}

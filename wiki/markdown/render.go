@@ -37,9 +37,18 @@ type Result struct {
 	Links []Link
 }
 
-// Exists reports which of the given link targets exist (same order and
-// length as the input). A nil Exists means all exist.
-type Exists func(targets []Link) ([]bool, error)
+// Target is what the wiki knows about a link target.
+type Target struct {
+	Exists bool
+	// Title labels links written without text ([[slug]]); empty keeps the
+	// address as written (for a target some readers of the linking
+	// article may not open, its title must not show).
+	Title string
+}
+
+// Resolve looks the given link targets up (same order and length as the
+// input). A nil Resolve means all exist, without titles.
+type Resolve func(targets []Link) ([]Target, error)
 
 // Renderer turns Markdown into sanitized HTML. It is built once and safe
 // for concurrent use.
@@ -83,13 +92,13 @@ func New() *Renderer {
 	return r
 }
 
-// errExistsLen reports an Exists func that broke its contract.
-var errExistsLen = errors.New("markdown: exists returned a result of the wrong length")
+// errResolveLen reports a Resolve func that broke its contract.
+var errResolveLen = errors.New("markdown: resolve returned a result of the wrong length")
 
 // Render renders src for an article owned by city. Wiki links [[slug]]
 // resolve to city; [[other/slug]] and [[other/slug|text]] to other cities.
-// exists is called at most once, with all distinct targets.
-func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error) {
+// resolve is called at most once, with all distinct targets.
+func (r *Renderer) Render(src []byte, city string, resolve Resolve) (Result, error) {
 	st := r.states.Get().(*renderState)
 	defer r.release(st)
 
@@ -102,16 +111,20 @@ func (r *Renderer) Render(src []byte, city string, exists Exists) (Result, error
 	st.collect(doc, src, &res)
 	if len(st.targets) > 0 {
 		res.Links = slices.Clone(st.targets)
-		if exists != nil {
-			found, err := exists(slices.Clone(st.targets))
+		if resolve != nil {
+			found, err := resolve(slices.Clone(st.targets))
 			if err != nil {
 				return Result{}, fmt.Errorf("markdown: checking wiki link targets: %w", err)
 			}
 			if len(found) != len(st.targets) {
-				return Result{}, errExistsLen
+				return Result{}, errResolveLen
 			}
 			for i, n := range st.wikis {
-				n.missing = !found[st.wikiTarget[i]]
+				t := found[st.wikiTarget[i]]
+				n.missing = !t.Exists
+				if !n.labelled && t.Exists && t.Title != "" {
+					n.label = []byte(t.Title)
+				}
 			}
 		}
 	}

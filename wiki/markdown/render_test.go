@@ -255,11 +255,11 @@ func TestWikiLinksBatchedExists(t *testing.T) {
 	src := "[[Klimaanpassung]] [[hamburg/starkregen|Hamburg]] [[klimaanpassung|nochmal]]\n\n" +
 		"- [[Luebeck/Klimaanpassung]] und [[kiel/fehlt]]\n\n| [[fehlt]] |\n|---|\n| x |\n"
 	var calls [][]Link
-	exists := func(targets []Link) ([]bool, error) {
+	exists := func(targets []Link) ([]Target, error) {
 		calls = append(calls, targets)
-		found := make([]bool, len(targets))
+		found := make([]Target, len(targets))
 		for i, l := range targets {
-			found[i] = !strings.Contains(l.Slug, "fehlt")
+			found[i].Exists = !strings.Contains(l.Slug, "fehlt")
 		}
 		return found, nil
 	}
@@ -292,8 +292,41 @@ func TestWikiLinksBatchedExists(t *testing.T) {
 	}
 }
 
+// A link written without text shows the target's title, escaped; a label
+// the author wrote, a missing target or a target without a usable title
+// keep what was written.
+func TestWikiLinksShowTargetTitles(t *testing.T) {
+	src := "[[starkregen-karte]], [[starkregen-karte|die Karte]], [[schwerin/intern]], [[fehlt]], [[rostock/a-und-b]]"
+	titles := map[string]Target{
+		"luebeck/starkregen-karte": {Exists: true, Title: "Starkregen-Hinweiskarte"},
+		"schwerin/intern":          {Exists: true}, // not for every reader
+		"rostock/a-und-b":          {Exists: true, Title: "Wärme & <Kälte>"},
+	}
+	res, err := New().Render([]byte(src), "luebeck", func(targets []Link) ([]Target, error) {
+		out := make([]Target, len(targets))
+		for i, l := range targets {
+			out[i] = titles[l.City+"/"+l.Slug]
+		}
+		return out, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		`<a href="/c/luebeck/starkregen-karte" class="wikilink">Starkregen-Hinweiskarte</a>`,
+		`<a href="/c/luebeck/starkregen-karte" class="wikilink">die Karte</a>`,
+		`<a href="/c/schwerin/intern" class="wikilink">schwerin/intern</a>`,
+		`class="wikilink wikilink-missing" title="Seite existiert noch nicht / page does not exist yet">fehlt</a>`,
+		`<a href="/c/rostock/a-und-b" class="wikilink">Wärme &amp; &lt;Kälte&gt;</a>`,
+	} {
+		if !strings.Contains(res.HTML, w) {
+			t.Errorf("missing %q in\n%s", w, res.HTML)
+		}
+	}
+}
+
 func TestWikiLinksExistsNotCalledWithoutLinks(t *testing.T) {
-	exists := func([]Link) ([]bool, error) {
+	exists := func([]Link) ([]Target, error) {
 		t.Error("exists called for a document without wiki links")
 		return nil, nil
 	}
@@ -306,11 +339,11 @@ func TestWikiLinksExistsErrors(t *testing.T) {
 	boom := errors.New("datenbank weg")
 	tests := []struct {
 		name   string
-		exists Exists
+		exists Resolve
 		want   error
 	}{
-		{"error", func([]Link) ([]bool, error) { return nil, boom }, boom},
-		{"wrong length", func([]Link) ([]bool, error) { return []bool{true}, nil }, errExistsLen},
+		{"error", func([]Link) ([]Target, error) { return nil, boom }, boom},
+		{"wrong length", func([]Link) ([]Target, error) { return []Target{{Exists: true}}, nil }, errResolveLen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -217,10 +217,10 @@ func TestPolicyAcceptsTrustedOutput(t *testing.T) {
 			"und ![Punkt](data:image/gif;base64,R0lGODlhAQABAAAAACw=).\\\nZeilenumbruch.\n\n" +
 			"```go\nfunc main() { fmt.Println(\"<b>\") }\n```\n\n```unbekannt\nx\n```\n\n    eingerückt\n\n[^1]: Quelle.\n",
 	}
-	missing := func(targets []Link) ([]bool, error) {
-		found := make([]bool, len(targets))
+	missing := func(targets []Link) ([]Target, error) {
+		found := make([]Target, len(targets))
 		for i, l := range targets {
-			found[i] = l.Slug != "fehlt"
+			found[i] = Target{Exists: l.Slug != "fehlt", Title: "Titel & <Seite> " + l.Slug}
 		}
 		return found, nil
 	}

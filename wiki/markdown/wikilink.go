@@ -27,9 +27,10 @@ var kindWikiLink = ast.NewNodeKind("WikiLink")
 // The label is plain text: it is not parsed as Markdown.
 type wikiLink struct {
 	ast.BaseInline
-	target  Link   // City is "" until resolved to the article's city
-	label   []byte // slice of the source, not copied
-	missing bool
+	target   Link   // City is "" until resolved to the article's city
+	label    []byte // slice of the source, or the target's title
+	labelled bool   // the author wrote a label; otherwise the title replaces it
+	missing  bool
 }
 
 func (n *wikiLink) Kind() ast.NodeKind { return kindWikiLink }
@@ -86,7 +87,8 @@ func (wikiLinkParser) Parse(_ ast.Node, block text.Reader, _ parser.Context) ast
 		target, label = inner[:bar], bytes.TrimSpace(inner[bar+1:])
 	}
 	target = bytes.TrimSpace(target)
-	if len(label) == 0 {
+	labelled := len(label) > 0
+	if !labelled {
 		label = target
 	}
 	link, ok := parseTarget(target)
@@ -94,7 +96,7 @@ func (wikiLinkParser) Parse(_ ast.Node, block text.Reader, _ parser.Context) ast
 		return nil
 	}
 	block.Advance(end + 2)
-	return &wikiLink{target: link, label: label}
+	return &wikiLink{target: link, label: label, labelled: labelled}
 }
 
 // parseTarget normalises "slug" or "city/slug"; City stays "" for the
