@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -72,6 +73,13 @@ func TestAuditVerifyAndExport(t *testing.T) {
 	if err != nil || !strings.Contains(out, fmt.Sprintf("audit log intact: %d events", events)) {
 		t.Fatalf("verify of an untouched log: %v\n%s", err, out)
 	}
+	anchor := regexp.MustCompile(`newest event: ([0-9]+:[0-9a-f]{64})`).FindStringSubmatch(out)
+	if anchor == nil {
+		t.Fatalf("verify printed no anchor to keep:\n%s", out)
+	}
+	if _, _, err := auditCLI(t, dbURL, "verify", "--expect", "1:abc"); err == nil || !strings.Contains(err.Error(), "SEQ:HASH") {
+		t.Errorf("a malformed anchor: %v", err)
+	}
 
 	// Export everything to a file.
 	file := filepath.Join(t.TempDir(), "audit.csv")
@@ -115,6 +123,38 @@ func TestAuditVerifyAndExport(t *testing.T) {
 	}
 	if rows := readAuditCSV(t, []byte(out)); len(rows) != 1 || rows[0][4] != "article:wismar/gruendach-kataster" {
 		t.Fatalf("filtered export: %v", rows)
+	}
+
+	// The log grows; the old anchor still holds. Then someone with database
+	// access deletes the newest events: the chain that is left is intact,
+	// but the anchor kept outside reveals the loss.
+	if _, err := db.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail, client_addr)
+		VALUES ('admin', 'role.grant', 'user:neu', '{}', '192.0.2.1'), ('admin', 'role.grant', 'user:neu2', '{}', '192.0.2.1')`); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := auditCLI(t, dbURL, "verify", "--expect", anchor[1]); err != nil {
+		t.Fatalf("verify with the earlier anchor after the log grew: %v\n%s", err, out)
+	}
+	out, _, _ = auditCLI(t, dbURL, "verify")
+	newest := regexp.MustCompile(`newest event: ([0-9]+:[0-9a-f]{64})`).FindStringSubmatch(out)
+	if _, err := db.Exec(ctx, `DROP RULE audit_events_no_delete ON audit_events`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `DELETE FROM audit_events WHERE chain_seq > $1`, events); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := auditCLI(t, dbURL, "verify"); err != nil {
+		t.Fatalf("the truncated chain itself is intact, yet verify failed: %v\n%s", err, out)
+	}
+	if _, _, err := auditCLI(t, dbURL, "verify", "--expect", newest[1]); err == nil || !strings.Contains(err.Error(), "TRUNCATED") {
+		t.Errorf("verify with the anchor of a deleted event: %v", err)
+	}
+	fake := anchor[1][:len(anchor[1])-1] + "0"
+	if strings.HasSuffix(anchor[1], "0") {
+		fake = anchor[1][:len(anchor[1])-1] + "1"
+	}
+	if _, _, err := auditCLI(t, dbURL, "verify", "--expect", fake); err == nil || !strings.Contains(err.Error(), "REWRITTEN") {
+		t.Errorf("verify with a different hash at the anchor: %v", err)
 	}
 
 	// Someone with database access rewrites who imported the second article.

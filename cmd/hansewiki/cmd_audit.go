@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	"hansewiki/workflow"
 )
 
-const auditUsage = "usage: hansewiki audit verify | audit export [--object O] [--actor A] [--action PREFIX] FILE|-"
+const auditUsage = "usage: hansewiki audit verify [--expect SEQ:HASH] | audit export [--object O] [--actor A] [--action PREFIX] FILE|-"
 
 // verifyProgressFrom is the log size from which verify shows its progress;
 // smaller logs are checked in a blink.
@@ -37,11 +39,22 @@ func cmdAudit(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 // is an error, so the exit status tells scripts and monitoring.
 func cmdAuditVerify(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit verify", stderr)
+	expect := fs.String("expect", "", "an earlier `SEQ:HASH` (as verify printed it) the log must still hold")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return errors.New(auditUsage)
+	}
+	var expectSeq int64
+	var expectHash string
+	if *expect != "" {
+		seq, hash, ok := strings.Cut(*expect, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil || n < 1 || len(hash) != 64 {
+			return fmt.Errorf("--expect %q: want SEQ:HASH as verify prints it, e.g. 42:%s", *expect, strings.Repeat("0", 64))
+		}
+		expectSeq, expectHash = n, strings.ToLower(hash)
 	}
 	m, err := open(ctx, cfg, log)
 	if err != nil {
@@ -67,13 +80,27 @@ func cmdAuditVerify(ctx context.Context, cfg Config, log *slog.Logger, args []st
 		return fmt.Errorf("audit log BROKEN at chain position %d: %s%s (%d events checked)",
 			res.FirstBad, res.Reason, describeEvent(ctx, m, res.FirstBad), res.Events)
 	}
+	// An intact chain can still have lost its newest events, or been
+	// rewritten from some point to its end: an anchor kept outside the
+	// database reveals both.
+	if expectSeq > 0 {
+		if expectSeq > res.Events {
+			return fmt.Errorf("audit log TRUNCATED: it ends at event %d, but event %d was recorded earlier", res.Events, expectSeq)
+		}
+		var hash string
+		if err := m.Pool.QueryRow(ctx, `SELECT encode(hash, 'hex') FROM audit_events WHERE chain_seq = $1`, expectSeq).Scan(&hash); err != nil {
+			return err
+		}
+		if hash != expectHash {
+			return fmt.Errorf("audit log REWRITTEN: event %d has hash %s, but %s was recorded earlier", expectSeq, hash, expectHash)
+		}
+	}
 	fmt.Fprintf(stdout, "audit log intact: %d events\n", res.Events)
 	if res.Events > 0 {
-		// Kept outside the database, the newest hash also reveals a log
-		// that was rewritten from some point to its end.
 		var hash string
 		if err := m.Pool.QueryRow(ctx, `SELECT encode(hash, 'hex') FROM audit_events WHERE chain_seq = $1`, res.Events).Scan(&hash); err == nil {
-			fmt.Fprintf(stdout, "newest event: %d, hash %s\n", res.Events, hash)
+			fmt.Fprintf(stdout, "newest event: %d:%s\n", res.Events, hash)
+			fmt.Fprintf(stdout, "keep this outside the database; later `hansewiki audit verify --expect %d:%s` proves the log still holds it\n", res.Events, hash)
 		}
 	}
 	return nil

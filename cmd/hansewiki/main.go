@@ -27,7 +27,9 @@ Usage:
   hansewiki user token USERNAME    print a new personal access token
   hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*
   hansewiki city add SLUG NAME     add a member city
-  hansewiki audit verify           check the hash chain of the audit log
+  hansewiki audit verify [--expect SEQ:HASH]
+                                   check the hash chain of the audit log (and that it
+                                   still holds an event verify printed earlier)
   hansewiki audit export [--object O] [--actor A] FILE|-
                                    write the audit log as CSV
   hansewiki reindex                rebuild the Meilisearch index from PostgreSQL
