@@ -1,13 +1,20 @@
 # The two commands: `make run` runs Hansewiki, `make test` runs every test.
 .PHONY: run demo test build bench loadtest
 
-run:
-	go run ./cmd/hansewiki serve
+# A built binary rather than `go run`, which reports Ctrl-C as a failure
+# even when the server shut down cleanly.
+run: bin/hansewiki
+	exec ./bin/hansewiki serve
 
 # The demo content first, then the server.
-demo:
-	go run ./cmd/hansewiki seed --demo
-	go run ./cmd/hansewiki serve
+demo: bin/hansewiki
+	./bin/hansewiki seed --demo
+	exec ./bin/hansewiki serve
+
+# Always rebuilt (go build skips what is current).
+.PHONY: bin/hansewiki
+bin/hansewiki:
+	go build -o bin/hansewiki ./cmd/hansewiki
 
 test:
 	bash tools/test.sh
