@@ -23,22 +23,25 @@ type frontMatter struct {
 	Funding    string   `yaml:"funding,omitempty"`
 	Partners   string   `yaml:"partners,omitempty"`
 	Contact    string   `yaml:"contact,omitempty"`
+	// Archived articles keep their content; the flag makes an export
+	// import again as it was.
+	Archived bool `yaml:"archived,omitempty"`
 }
 
 const fence = "---\n"
 
 // ParseArticleFile reads an article file: YAML front matter between two
-// "---" lines, then the Markdown body. City and slug come from the path and
-// are not set here.
-func ParseArticleFile(data []byte) (Draft, error) {
+// "---" lines, then the Markdown body. City, slug and source come from the
+// path and are not set here.
+func ParseArticleFile(data []byte) (ImportItem, error) {
 	if !utf8.Valid(data) {
 		line := 1 + bytes.Count(data[:firstInvalid(data)], []byte("\n"))
-		return Draft{}, invalid("file", "file.utf8", "the file is not valid UTF-8 (line %d)", line)
+		return ImportItem{}, invalid("file", "file.utf8", "the file is not valid UTF-8 (line %d)", line)
 	}
 	text := strings.TrimPrefix(string(data), "\ufeff")
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	if !strings.HasPrefix(text, fence) {
-		return Draft{}, invalid("file", "file.frontmatter", "the file does not start with YAML front matter (a line \"---\")")
+		return ImportItem{}, invalid("file", "file.frontmatter", "the file does not start with YAML front matter (a line \"---\")")
 	}
 	header, body, ok := strings.Cut(text[len(fence):], "\n"+fence)
 	if !ok {
@@ -49,24 +52,24 @@ func ParseArticleFile(data []byte) (Draft, error) {
 		}
 	}
 	if !ok {
-		return Draft{}, invalid("file", "file.frontmatter", "the front matter is not closed by a line \"---\"")
+		return ImportItem{}, invalid("file", "file.frontmatter", "the front matter is not closed by a line \"---\"")
 	}
 	var fm frontMatter
 	dec := yaml.NewDecoder(strings.NewReader(header))
 	dec.KnownFields(true)
 	if err := dec.Decode(&fm); err != nil && !errors.Is(err, errEOF(err)) {
-		return Draft{}, invalid("file", "file.yaml", "the front matter is not valid: %v", err)
+		return ImportItem{}, invalid("file", "file.yaml", "the front matter is not valid: %v", err)
 	}
 	if strings.TrimSpace(fm.Title) == "" {
-		return Draft{}, invalid("title", "title.missing", "the front matter has no title")
+		return ImportItem{}, invalid("title", "title.missing", "the front matter has no title")
 	}
-	return Draft{
+	return ImportItem{Archived: fm.Archived, Draft: Draft{
 		Title: fm.Title, Body: body, Topics: fm.Topics, Tags: fm.Tags,
 		Visibility: Visibility(fm.Visibility),
 		Experience: Experience{Status: fm.Status, StartYear: fm.StartYear, Cost: fm.Cost,
 			Funding: fm.Funding, Partners: fm.Partners, Contact: fm.Contact},
 		Summary: "Import",
-	}, nil
+	}}, nil
 }
 
 // errEOF returns err when it is the decoder's "empty document" error.
@@ -88,12 +91,12 @@ func firstInvalid(data []byte) int {
 	return len(data)
 }
 
-// FormatArticleFile writes a revision in the import/export layout, so that
-// an export imports again without loss.
-func FormatArticleFile(r *Revision) ([]byte, error) {
+// FormatArticleFile writes a revision, and whether its article is archived,
+// in the import/export layout, so that an export imports again without loss.
+func FormatArticleFile(r *Revision, archived bool) ([]byte, error) {
 	fm := frontMatter{Title: r.Title, Topics: nonNil(r.Topics), Tags: nonNil(r.Tags),
 		Visibility: string(r.Visibility), Status: r.Status, StartYear: r.StartYear, Cost: r.Cost,
-		Funding: r.Funding, Partners: r.Partners, Contact: r.Contact}
+		Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, Archived: archived}
 	var buf bytes.Buffer
 	buf.WriteString(fence)
 	enc := yaml.NewEncoder(&buf)

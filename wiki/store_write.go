@@ -228,8 +228,9 @@ func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug strin
 
 // ImportItem is one article of an administrative import.
 type ImportItem struct {
-	Draft  Draft
-	Source string // where it came from, e.g. "luebeck/gruendaecher.md"
+	Draft    Draft
+	Archived bool   // imported as an archived article
+	Source   string // where it came from, e.g. "luebeck/gruendaecher.md"
 }
 
 // ImportError lists every item that cannot be imported, by source.
@@ -367,7 +368,14 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 	if err := s.Publish(ctx, tx, id, rev.ID, 0); err != nil {
 		return err
 	}
-	detail, _ := json.Marshal(map[string]any{"revision": rev.ID, "source": it.Source})
+	info := map[string]any{"revision": rev.ID, "source": it.Source}
+	if it.Archived {
+		if _, err := tx.Exec(ctx, `UPDATE articles SET archived = true WHERE id = $1`, id); err != nil {
+			return err
+		}
+		info["archived"] = true
+	}
+	detail, _ := json.Marshal(info)
 	_, err = tx.Exec(ctx, `INSERT INTO audit_events (actor, action, object, detail) VALUES ($1, 'article.import', $2, $3)`,
 		actor, "article:"+d.City+"/"+d.Slug, detail)
 	return err

@@ -54,27 +54,32 @@ func TestDraftNormalize(t *testing.T) {
 
 func TestArticleFileRoundTrip(t *testing.T) {
 	src := "---\ntitle: 'Starkregen: Vorsorge'\ntopics: [klimaresilienz, wasser-umwelt]\ntags: [starkregen, \"grün dach\"]\nvisibility: public\nstatus: umsetzung\nstart_year: 2022\ncost: 50.000–100.000 €\n---\n# Überblick\n\nText mit --- Strichen.\n"
-	d, err := ParseArticleFile([]byte(src))
+	it, err := ParseArticleFile([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := it.Draft
 	if d.Title != "Starkregen: Vorsorge" || d.StartYear != 2022 || d.Body != "# Überblick\n\nText mit --- Strichen.\n" {
 		t.Fatalf("parsed %+v", d)
 	}
 	rev := &Revision{Title: d.Title, Body: d.Body, Topics: d.Topics, Tags: d.Tags, Visibility: d.Visibility, Experience: d.Experience}
-	out, err := FormatArticleFile(rev)
+	out, err := FormatArticleFile(rev, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := ParseArticleFile(out)
+	parsed, err := ParseArticleFile(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	again := parsed.Draft
+	if !parsed.Archived || it.Archived {
+		t.Errorf("archived flag: written %v, read back %v", true, parsed.Archived)
 	}
 	again.Summary, d.Summary = "", ""
 	if again.Title != d.Title || again.Body != d.Body || strings.Join(again.Tags, ",") != strings.Join(d.Tags, ",") || again.Experience != d.Experience {
 		t.Fatalf("round trip changed the article:\n%s", out)
 	}
-	out2, _ := FormatArticleFile(&Revision{Title: again.Title, Body: again.Body, Topics: again.Topics, Tags: again.Tags, Visibility: again.Visibility, Experience: again.Experience})
+	out2, _ := FormatArticleFile(&Revision{Title: again.Title, Body: again.Body, Topics: again.Topics, Tags: again.Tags, Visibility: again.Visibility, Experience: again.Experience}, parsed.Archived)
 	if string(out) != string(out2) {
 		t.Fatalf("formatting is not stable:\n%s\n---\n%s", out, out2)
 	}

@@ -44,14 +44,15 @@ func readArticleFiles(fsys fs.FS) ([]wiki.ImportItem, error) {
 		if err != nil {
 			return err
 		}
-		draft, err := wiki.ParseArticleFile(data)
+		it, err := wiki.ParseArticleFile(data)
 		if err != nil {
 			problems = append(problems, wiki.ImportProblem{Source: p, Err: err})
 			return nil
 		}
-		draft.City = parts[0]
-		draft.Slug = strings.TrimSuffix(parts[1], ".md")
-		items = append(items, wiki.ImportItem{Draft: draft, Source: p})
+		it.Draft.City = parts[0]
+		it.Draft.Slug = strings.TrimSuffix(parts[1], ".md")
+		it.Source = p
+		items = append(items, it)
 		return nil
 	})
 	if err != nil {
@@ -162,7 +163,7 @@ func cmdExport(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	defer m.Close()
 	written := 0
 	err = m.Store.EachPublished(ctx, func(a *wiki.Article) error {
-		data, err := wiki.FormatArticleFile(&a.Revision)
+		data, err := wiki.FormatArticleFile(&a.Revision, a.Archived)
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", a.City, a.Slug, err)
 		}

@@ -363,9 +363,20 @@ func TestExportImportExportIsIdentical(t *testing.T) {
 	if out, err := cli(t, first, "seed", "--demo"); err != nil || !strings.Contains(out, "imported 0 article(s)") {
 		t.Fatalf("seeding twice must keep what is there: %v\n%s", err, out)
 	}
+	// One article archived: the flag travels with it.
+	conn, _ := pgxConnect(t, first)
+	var archived string
+	if err := conn.QueryRow(context.Background(), `UPDATE articles SET archived = true
+		WHERE id = (SELECT min(id) FROM articles WHERE published_revision_id IS NOT NULL)
+		RETURNING city || '/' || slug || '.md'`).Scan(&archived); err != nil {
+		t.Fatal(err)
+	}
 	dir1, dir2 := t.TempDir(), t.TempDir()
 	if out, err := cli(t, first, "export", dir1); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if !strings.Contains(readTree(t, dir1)[archived], "\narchived: true\n") {
+		t.Errorf("the export of the archived article %s does not say so", archived)
 	}
 	if out, err := cli(t, second, "import", dir1); err != nil {
 		t.Fatalf("import of an export: %v\n%s", err, out)
@@ -384,6 +395,11 @@ func TestExportImportExportIsIdentical(t *testing.T) {
 	}
 	if len(files1) != len(files2) {
 		t.Errorf("exports have %d and %d files", len(files1), len(files2))
+	}
+	conn2, _ := pgxConnect(t, second)
+	var n int
+	if err := conn2.QueryRow(context.Background(), `SELECT count(*) FROM articles WHERE archived`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d archived articles after the import (%v), want 1", n, err)
 	}
 	if out, err := cli(t, second, "export", dir2); err == nil {
 		t.Errorf("export into a non-empty directory must refuse:\n%s", out)
