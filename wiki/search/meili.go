@@ -113,7 +113,10 @@ type meiliHit struct {
 }
 
 type meiliResponse struct {
-	Hits               []meiliHit                `json:"hits"`
+	Hits []meiliHit `json:"hits"`
+	// TotalHits is exact (page mode); EstimatedTotalHits, answered for
+	// an offset that is not a page boundary, is not.
+	TotalHits          *int                      `json:"totalHits"`
 	EstimatedTotalHits int                       `json:"estimatedTotalHits"`
 	FacetDistribution  map[string]map[string]int `json:"facetDistribution"`
 }
@@ -144,8 +147,6 @@ func meiliFilters(r wiki.Reader, q Query) []string {
 func (m *Meili) searchRequest(r wiki.Reader, q Query) *meilisearch.SearchRequest {
 	req := &meilisearch.SearchRequest{
 		Query:                 q.Text,
-		Limit:                 int64(q.Limit),
-		Offset:                int64(q.Offset),
 		Filter:                meiliFilters(r, q),
 		Facets:                []string{"city", "topics", "tags", "status"},
 		AttributesToRetrieve:  []string{"city", "slug", "title", "updated_at", "topics", "status"},
@@ -157,6 +158,15 @@ func (m *Meili) searchRequest(r wiki.Reader, q Query) *meilisearch.SearchRequest
 		HighlightPostTag:      markEnd,
 		MatchingStrategy:      meilisearch.All, // every word, like PostgreSQL
 		Locales:               searchLocales,
+	}
+	// Page mode counts the matches (and facet values) exactly, up to
+	// maxTotalHits; limit and offset only estimate them. Pages of the UI
+	// and most API calls fall on page boundaries.
+	if q.Limit > 0 && q.Offset%q.Limit == 0 {
+		perPage := int64(q.Limit)
+		req.HitsPerPage, req.Page = &perPage, int64(q.Offset/q.Limit)+1
+	} else {
+		req.Limit, req.Offset = int64(q.Limit), int64(q.Offset)
 	}
 	switch {
 	case q.Sort == ByTitle:
@@ -187,6 +197,9 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 		return nil, fmt.Errorf("meilisearch search: %w", err)
 	}
 	res := &Result{Total: resp.EstimatedTotalHits, Hits: make([]Hit, 0, len(resp.Hits)), Facets: newFacets(), Engine: EngineMeilisearch}
+	if resp.TotalHits != nil {
+		res.Total = *resp.TotalHits
+	}
 	for name, values := range resp.FacetDistribution {
 		var into map[string]int
 		switch name {

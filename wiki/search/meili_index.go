@@ -72,7 +72,9 @@ func settings() *meilisearch.Settings {
 			MaxValuesPerFacet: maxFacetValues,
 			SortFacetValuesBy: map[string]meilisearch.SortFacetType{"*": meilisearch.SortFacetTypeCount},
 		},
-		Pagination: &meilisearch.Pagination{MaxTotalHits: 1000},
+		// Totals are counted up to this many matches; more than a
+		// network of cities will write.
+		Pagination: &meilisearch.Pagination{MaxTotalHits: maxTotalHits},
 		// German word segmentation only for the list of long words: it
 		// splits compounds ("Gründachkataster" → "gründach", "kataster").
 		LocalizedAttributes: []*meilisearch.LocalizedAttributes{{Locales: []string{"deu"}, AttributePatterns: []string{"compounds"}}},
@@ -159,6 +161,9 @@ func (m *Meili) DocumentIDs(ctx context.Context) ([]int64, error) {
 		}
 	}
 }
+
+// maxTotalHits bounds the matches Meilisearch counts and pages through.
+const maxTotalHits = 100000
 
 // reindexBatch is how many documents go to Meilisearch per request.
 const reindexBatch = 1000
