@@ -408,6 +408,27 @@ func checkLivePreview(ctx context.Context, t *testing.T, base string) {
 		t.Fatalf("live preview of a heading and bold text: %v; preview: %s", err, html)
 	}
 
+	// A link to a network article shows its title while the new article is
+	// for the network (the default), and its address once it is made public.
+	const target = "schwerin/e-akte-in-der-kernverwaltung-einfuehren"
+	linkText := func(want string) chromedp.Action {
+		return chromedp.Poll(fmt.Sprintf(`(() => { const a = document.querySelector('#preview a[href="/c/%s"]');
+			return !!a && a.textContent === %q; })()`, target, want), nil, chromedp.WithPollingTimeout(10*time.Second))
+	}
+	err = chromedp.Run(ctx,
+		chromedp.SendKeys("#body", "Siehe [["+target+"]]."+kb.Enter, chromedp.ByQuery),
+		linkText("E-Akte in der Kernverwaltung einführen"),
+		chromedp.Click(`input[name="visibility"][value="public"]`, chromedp.ByQuery),
+		linkText(target),
+		chromedp.Click(`input[name="visibility"][value="network"]`, chromedp.ByQuery),
+		linkText("E-Akte in der Kernverwaltung einführen"),
+	)
+	if err != nil {
+		var html string
+		chromedp.Run(ctx, chromedp.InnerHTML("#preview", &html, chromedp.ByQuery))
+		t.Fatalf("link text in the live preview as the visibility changes: %v; preview: %s", err, html)
+	}
+
 	// The marker after the attack shows when the preview has caught up.
 	err = chromedp.Run(ctx,
 		chromedp.SendKeys("#body", kb.Enter+`<script>window.pwned=1</script><img src=x onerror="window.pwned=2">`+
