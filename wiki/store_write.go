@@ -3,6 +3,7 @@ package wiki
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -194,6 +195,23 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 		return s.rerenderLinkers(ctx, tx, city, slug)
 	}
 	return nil
+}
+
+// SetArchived archives the article or brings it back, inside tx, and
+// announces it to every instance (cached listings, the search worker; a
+// trigger queues its search row). It reports whether anything changed.
+func (s *Store) SetArchived(ctx context.Context, tx pgx.Tx, articleID int64, archived bool) (bool, error) {
+	var key string
+	err := tx.QueryRow(ctx, `UPDATE articles SET archived = $2 WHERE id = $1 AND archived <> $2
+		RETURNING city || '/' || slug`, articleID, archived).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PublishedChannel, key)
+	return err == nil, err
 }
 
 // rerenderLinkers refreshes the stored rendering of published revisions

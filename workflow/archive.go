@@ -24,20 +24,15 @@ func (s *Service) SetArchived(ctx context.Context, m Meta, city, slug string, ar
 		return err
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE articles SET archived = $2 WHERE id = $1 AND archived <> $2`, a.ID, archived)
-		if err != nil || tag.RowsAffected() == 0 {
+		changed, err := s.store.SetArchived(ctx, tx, a.ID, archived)
+		if err != nil || !changed {
 			return err // already in that state: nothing to record
 		}
 		action := "article.archived"
 		if !archived {
 			action = "article.unarchived"
 		}
-		if err := s.auditObject(ctx, tx, m, action, "article:"+a.City+"/"+a.Slug,
-			map[string]any{"revision": a.Revision.ID}); err != nil {
-			return err
-		}
-		// Cached pages of every instance show listings without it.
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, wiki.PublishedChannel, a.City+"/"+a.Slug)
-		return err
+		return s.auditObject(ctx, tx, m, action, "article:"+a.City+"/"+a.Slug,
+			map[string]any{"revision": a.Revision.ID})
 	})
 }
