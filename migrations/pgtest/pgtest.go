@@ -177,7 +177,12 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if exists {
 		return name, nil
 	}
-	rows, _ := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'hansewiki\_tmpl\_%'`)
+	// Templates of other schema versions are dropped once they are a few
+	// hours old: a test run of another checkout (another branch, other
+	// migrations) may still be cloning a young one.
+	rows, _ := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'hansewiki\_tmpl\_%'
+		AND coalesce(substring(shobj_description(oid, 'pg_database') FROM '^built ([0-9]+)$')::bigint, 0)
+			< extract(epoch FROM now()) - 6 * 3600`)
 	stale, _ := pgx.CollectRows(rows, pgx.RowTo[string])
 	for _, s := range stale {
 		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{s}.Sanitize()+" WITH (FORCE)")
@@ -200,6 +205,10 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	// Renaming publishes the finished template atomically.
 	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s",
 		pgx.Identifier{building}.Sanitize(), pgx.Identifier{name}.Sanitize())); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS 'built %d'",
+		pgx.Identifier{name}.Sanitize(), time.Now().Unix())); err != nil {
 		return "", err
 	}
 	return name, nil
