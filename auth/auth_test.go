@@ -130,9 +130,13 @@ func TestRoleChangesReachOtherInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{})
-	go b.ListenPolicy(ctx, func() { close(ready) })
-	<-ready
+	// Wired as cmd/hansewiki wires it: b reloads on the policy channel.
+	l := wiki.NewListener(pool, nil)
+	l.Subscribe(auth.PolicyChannel, func(context.Context, string) error { return b.ReloadPolicy() })
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-l.Connected()
 	id := mustUser(t, a, "lena")
 	if err := a.Grant(ctx, "lena", "reviewer", "stralsund", "test"); err != nil {
 		t.Fatal(err)

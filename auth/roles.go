@@ -3,9 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -90,45 +88,8 @@ func (s *Service) Members(ctx context.Context, city string) ([]Member, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
 }
 
-// ListenPolicy reloads the policy whenever any instance changes it, until
-// ctx ends. ready is called once the listener is connected.
-func (s *Service) ListenPolicy(ctx context.Context, ready func()) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, &ready)
-		if ctx.Err() != nil {
-			return
-		}
-		s.log.Warn("policy listener lost its connection", "err", err, "retry_in", backoff)
-		time.Sleep(backoff)
-		backoff = min(backoff*2, 10*time.Second)
-		// Changes may have been missed meanwhile.
-		if err := s.enf.reload(); err != nil {
-			s.log.Error("reloading policies", "err", err)
-		}
-	}
-}
-
-func (s *Service) listenOnce(ctx context.Context, ready *func()) error {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	pc := conn.Hijack()
-	defer pc.Close(context.WithoutCancel(ctx))
-	if _, err := pc.Exec(ctx, "LISTEN "+PolicyChannel); err != nil {
-		return err
-	}
-	if *ready != nil {
-		(*ready)()
-		*ready = nil
-	}
-	for {
-		if _, err := pc.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		if err := s.enf.reload(); err != nil {
-			s.log.Error("reloading policies", "err", err, slog.String("channel", PolicyChannel))
-		}
-	}
-}
+// ReloadPolicy reads the policy again. Every instance calls it when
+// PolicyChannel announces a change, and after its listener reconnected,
+// since changes may have been missed meanwhile. (casbin's adapter
+// interface takes no context; the load has its own timeout.)
+func (s *Service) ReloadPolicy() error { return s.enf.reload() }

@@ -26,12 +26,15 @@ const (
 // SameSite=Lax cookie that is Secure when the site is served over https.
 type Sessions struct {
 	*scs.SessionManager
-	store *pgxstore.PostgresStore
+	pool *pgxpool.Pool
 }
 
-// NewSessions creates the session manager; Close stops its cleanup.
+// NewSessions creates the session manager. It starts nothing in the
+// background; serve runs RunCleanup.
 func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
-	store := pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	// pgxstore's own cleanup goroutine logs through the standard logger,
+	// takes no context and cannot be joined on shutdown: 0 turns it off.
+	store := pgxstore.NewWithCleanupInterval(pool, 0)
 	m := scs.New()
 	m.Store = store
 	m.IdleTimeout = SessionIdleTimeout
@@ -41,8 +44,5 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	m.Cookie.SameSite = http.SameSiteLaxMode
 	m.Cookie.Secure = secure
 	m.Cookie.Path = "/"
-	return &Sessions{SessionManager: m, store: store}
+	return &Sessions{SessionManager: m, pool: pool}
 }
-
-// Close stops the background cleanup of expired sessions.
-func (s *Sessions) Close() { s.store.StopCleanup() }

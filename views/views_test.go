@@ -34,7 +34,6 @@ func newTestServer(t *testing.T, items ...wiki.ImportItem) *Server {
 		t.Fatal(err)
 	}
 	sessions := auth.NewSessions(pool, false)
-	t.Cleanup(sessions.Close)
 	searcher, err := search.Open(context.Background(), search.Config{Store: store, Log: log})
 	if err != nil {
 		t.Fatal(err)

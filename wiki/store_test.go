@@ -257,9 +257,14 @@ func TestPublicationsAreAnnounced(t *testing.T) {
 	defer cancel()
 	s := newStore(t)
 	got := make(chan string, 4)
-	ready := make(chan struct{})
-	go s.ListenPublications(ctx, nil, func() { close(ready) }, func(key string) { got <- key })
-	<-ready
+	l := wiki.NewListener(s.Pool(), nil)
+	l.Subscribe(wiki.PublishedChannel, func(_ context.Context, key string) error {
+		if key != wiki.AnyChange {
+			got <- key
+		}
+		return nil
+	})
+	startListener(t, l)
 	mustImport(t, s, item("luebeck", "Quartiersbus", "Text", wiki.Public, "mobilitaet"))
 	select {
 	case key := <-got:

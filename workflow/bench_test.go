@@ -223,9 +223,13 @@ func BenchmarkSubmitApprove(b *testing.B) {
 	}
 	b.Logf("search rows of %d seeded articles written in %s", n, time.Since(start).Round(time.Millisecond))
 	wctx, stopWorker := context.WithCancel(context.Background())
-	workerDone := make(chan struct{})
-	go func() { searcher.Run(wctx); close(workerDone) }()
-	defer func() { stopWorker(); <-workerDone }()
+	// Woken by publications, as in serve.
+	changes := wiki.NewListener(e.pool, quiet)
+	changes.Subscribe(wiki.PublishedChannel, func(context.Context, string) error { searcher.Worker().Wake(); return nil })
+	workerDone := make(chan struct{}, 2)
+	go func() { changes.Run(wctx); workerDone <- struct{}{} }()
+	go func() { searcher.Run(wctx); workerDone <- struct{}{} }()
+	defer func() { stopWorker(); <-workerDone; <-workerDone }()
 	// With SMTP configured every notification also queues a mail.
 	e.wf.Mail = &workflow.MailSettings{Host: "127.0.0.1", Port: "25", From: "wiki@hansewiki.example", BaseURL: "https://wiki.example"}
 	ctx := context.Background()

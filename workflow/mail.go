@@ -20,7 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-const mailChannel = "hansewiki_mail"
+// MailChannel announces newly queued mail to every instance's mailer.
+const MailChannel = "hansewiki_mail"
 
 // MailSettings come from SMTP_URL: smtp://[user:password@]host[:port]?from=ADDRESS[&tls=starttls|tls|none].
 type MailSettings struct {
@@ -107,11 +108,23 @@ type Mailer struct {
 	Poll time.Duration
 	// MaxBackoff caps the wait between attempts (default 30 min).
 	MaxBackoff time.Duration
+
+	wake chan struct{}
 }
 
 // NewMailer returns a mailer for settings.
 func NewMailer(pool *pgxpool.Pool, settings *MailSettings, log *slog.Logger) *Mailer {
-	return &Mailer{pool: pool, settings: settings, log: log, Poll: 5 * time.Second, MaxBackoff: 30 * time.Minute}
+	return &Mailer{pool: pool, settings: settings, log: log, Poll: 5 * time.Second, MaxBackoff: 30 * time.Minute,
+		wake: make(chan struct{}, 1)}
+}
+
+// Wake makes a running mailer look at the queue now; the process's
+// listener calls it for every notification on MailChannel.
+func (m *Mailer) Wake() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run sends mail until ctx ends.
@@ -120,8 +133,6 @@ func (m *Mailer) Run(ctx context.Context) {
 	if poll <= 0 {
 		poll = 5 * time.Second
 	}
-	wake := make(chan struct{}, 1)
-	go m.listen(ctx, wake)
 	lastPurge := time.Time{}
 	for ctx.Err() == nil {
 		if time.Since(lastPurge) > time.Hour {
@@ -139,7 +150,7 @@ func (m *Mailer) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-wake:
+		case <-m.wake:
 		case <-time.After(poll):
 		}
 	}
@@ -153,32 +164,6 @@ const SentRetention = 30 * 24 * time.Hour
 func (m *Mailer) purgeSent(ctx context.Context) {
 	if _, err := m.pool.Exec(ctx, `DELETE FROM mail_queue WHERE sent_at < now() - $1::interval`, SentRetention.String()); err != nil && ctx.Err() == nil {
 		m.log.Warn("purging sent mail", "err", err)
-	}
-}
-
-func (m *Mailer) listen(ctx context.Context, wake chan<- struct{}) {
-	for ctx.Err() == nil {
-		conn, err := m.pool.Acquire(ctx)
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		pc := conn.Hijack()
-		if _, err := pc.Exec(ctx, "LISTEN "+mailChannel); err == nil {
-			for {
-				if _, err := pc.WaitForNotification(ctx); err != nil {
-					break
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}
-		pc.Close(context.WithoutCancel(ctx))
 	}
 }
 

@@ -60,7 +60,7 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 		}
 	}
 	if s.Mail != nil && len(userIDs) > 0 {
-		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, mailChannel)
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
 		return err
 	}
 	return nil

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,10 +42,18 @@ type Main struct {
 	Mailer   *workflow.Mailer
 	Search   *search.Service
 	Handler  *views.Server
+	// Changes is the process's one LISTEN connection; it tells the page
+	// cache, the policy and the search and mail workers about changes made
+	// by any instance.
+	Changes *wiki.Listener
 
 	cluster  *pglocal.Cluster
 	listener net.Listener
 	server   *http.Server
+
+	// background joins the workers Serve starts; stopBackground ends them.
+	background     sync.WaitGroup
+	stopBackground context.CancelFunc
 }
 
 // Open connects to the database (starting the private cluster when no
@@ -85,6 +95,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Store = wiki.NewStore(m.Pool, markdown.New())
+	m.Changes = wiki.NewListener(m.Pool, m.Log)
 	if m.Auth, err = auth.NewService(ctx, m.Pool, auth.Options{Log: m.Log}); err != nil {
 		return err
 	}
@@ -112,7 +123,7 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) Listen(ctx context.Context) error {
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
 	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
-		BaseURL: m.Config.BaseURL, Ready: func(ctx context.Context) error { return m.Pool.Ping(ctx) }})
+		BaseURL: m.Config.BaseURL, Ready: m.ready})
 	if err != nil {
 		return err
 	}
@@ -142,23 +153,67 @@ func (m *Main) URL() string {
 	return "http://" + m.listener.Addr().String()
 }
 
-// Serve serves HTTP until ctx ends, then shuts down gracefully.
-func (m *Main) Serve(ctx context.Context) error {
-	bg, cancel := context.WithCancel(ctx)
-	defer cancel()
-	publications, policies := make(chan struct{}), make(chan struct{})
-	go m.Store.ListenPublications(bg, m.Log, func() { close(publications) }, m.Handler.Invalidate)
-	go m.Auth.ListenPolicy(bg, func() { close(policies) })
-	if m.Mailer != nil {
-		go m.Mailer.Run(bg)
+// ready is /readyz: the database answers and the change listener is
+// connected (while it reconnects, other instances' changes do not arrive).
+func (m *Main) ready(ctx context.Context) error {
+	if err := m.Changes.Ready(); err != nil {
+		return err
 	}
-	go m.Search.Run(bg)
-	for _, ch := range []chan struct{}{publications, policies} {
-		select {
-		case <-ch:
-		case <-time.After(10 * time.Second):
-			m.Log.Warn("a change listener is not ready; changes from other instances may arrive late")
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return m.Pool.Ping(ctx)
+}
+
+// subscribe wires everything that follows other instances' changes to the
+// process's one listener. Each subscriber also hears wiki.AnyChange after
+// every reconnect, and treats it as "anything may have changed".
+func (m *Main) subscribe() {
+	m.Changes.Subscribe(wiki.PublishedChannel, func(_ context.Context, key string) error {
+		m.Handler.Invalidate(key)
+		return nil
+	})
+	m.Changes.Subscribe(wiki.PublishedChannel, func(context.Context, string) error {
+		m.Search.Worker().Wake()
+		return nil
+	})
+	m.Changes.Subscribe(auth.PolicyChannel, func(context.Context, string) error {
+		return m.Auth.ReloadPolicy()
+	})
+	if m.Mailer != nil {
+		m.Changes.Subscribe(workflow.MailChannel, func(context.Context, string) error {
+			m.Mailer.Wake()
+			return nil
+		})
+	}
+}
+
+// Serve serves HTTP until ctx ends, then shuts down gracefully: it lets
+// running requests finish, then stops the background workers and waits
+// for them.
+func (m *Main) Serve(ctx context.Context) error {
+	// The workers outlive ctx until the HTTP server has drained, so what
+	// the last requests publish or queue is still picked up.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopBackground = stop
+	defer m.waitBackground()
+	m.subscribe()
+	m.goBackground(bg, "change listener", func(ctx context.Context) {
+		if err := m.Changes.Run(ctx); err != nil {
+			m.Log.Error("change listener", "err", err)
 		}
+	})
+	m.goBackground(bg, "search outbox worker", m.Search.Run)
+	if m.Mailer != nil {
+		m.goBackground(bg, "mailer", m.Mailer.Run)
+	}
+	m.goBackground(bg, "session cleanup", func(ctx context.Context) {
+		m.Sessions.RunCleanup(ctx, auth.SessionCleanupInterval, m.Log)
+	})
+	select {
+	case <-m.Changes.Connected():
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		m.Log.Warn("the change listener is not connected yet; changes from other instances arrive once it is, /readyz says not ready until then")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.listener) }()
@@ -180,11 +235,52 @@ func (m *Main) Serve(ctx context.Context) error {
 	return nil
 }
 
+// goBackground runs fn until ctx ends. A worker that panics or returns
+// early is logged and restarted after a pause that grows up to a minute:
+// a background worker never takes the process down.
+func (m *Main) goBackground(ctx context.Context, name string, fn func(context.Context)) {
+	m.background.Go(func() {
+		pause := time.Second
+		for {
+			start := time.Now()
+			m.runWorker(ctx, name, fn)
+			if ctx.Err() != nil {
+				return
+			}
+			if time.Since(start) > time.Minute {
+				pause = time.Second
+			}
+			m.Log.Error("background worker stopped; restarting", "worker", name, "in", pause)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pause):
+			}
+			pause = min(pause*2, time.Minute)
+		}
+	})
+}
+
+func (m *Main) runWorker(ctx context.Context, name string, fn func(context.Context)) {
+	defer func() {
+		if p := recover(); p != nil {
+			m.Log.Error("background worker panicked", "worker", name, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(ctx)
+}
+
+// waitBackground stops the background workers and waits until they have.
+func (m *Main) waitBackground() {
+	if m.stopBackground != nil {
+		m.stopBackground()
+	}
+	m.background.Wait()
+}
+
 // Close releases the database and stops a private cluster this process started.
 func (m *Main) Close() error {
-	if m.Sessions != nil {
-		m.Sessions.Close()
-	}
+	m.waitBackground()
 	if m.Pool != nil {
 		m.Pool.Close()
 	}

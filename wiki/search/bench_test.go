@@ -187,9 +187,7 @@ func BenchmarkSearch10k(b *testing.B) {
 		}
 
 		// (c) publish to searchable, through the outbox worker
-		wctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { svc.Run(wctx); close(done) }()
+		stopWorker := startWorker(ctx, svc)
 		var lat []time.Duration
 		for i := range 40 {
 			title := fmt.Sprintf("Neuer Erfahrungsbericht Nummer %d zur Zisternenpflege", i)
@@ -214,8 +212,7 @@ func BenchmarkSearch10k(b *testing.B) {
 			}
 			lat = append(lat, time.Since(start))
 		}
-		cancel()
-		<-done
+		stopWorker()
 		slices.Sort(lat)
 		b.ReportMetric(ms(p95(lat)), "publish_to_searchable_p95_ms")
 		b.Logf("(c) publish to searchable (commit → found in Meilisearch), %d publications: p50 %.0f ms p95 %.0f ms (target < 2 s)",

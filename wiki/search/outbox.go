@@ -10,8 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"hansewiki/wiki"
 )
 
 // Worker drains search_outbox in two steps. Publishing queues a row in the
@@ -24,7 +22,6 @@ import (
 // article and an older state cannot overtake a newer one.
 type Worker struct {
 	svc        *Service
-	store      *wiki.Store
 	pool       *pgxpool.Pool
 	log        *slog.Logger
 	batch      int
@@ -55,7 +52,7 @@ const articleLockClass = 0x5358 // "SX"
 const refreshLock = 0x68616e7365_5246 // "hanse" "RF"
 
 func newWorker(s *Service, cfg Config) *Worker {
-	w := &Worker{svc: s, store: cfg.Store, pool: cfg.Store.Pool(), log: cfg.Log,
+	w := &Worker{svc: s, pool: cfg.Store.Pool(), log: cfg.Log,
 		batch: cfg.BatchSize, poll: cfg.PollInterval, maxBackoff: cfg.MaxBackoff,
 		wake: make(chan struct{}, 1), settingsOK: s.meili != nil && !s.behind.Load()}
 	if w.batch <= 0 {
@@ -70,7 +67,9 @@ func newWorker(s *Service, cfg Config) *Worker {
 	return w
 }
 
-// Wake makes a running worker look at the outbox now.
+// Wake makes a running worker look at the outbox now. The process's
+// listener calls it for every publication (wiki.PublishedChannel) and after
+// it reconnected.
 func (w *Worker) Wake() {
 	select {
 	case w.wake <- struct{}{}:
@@ -80,10 +79,6 @@ func (w *Worker) Wake() {
 
 // Run drains the outbox until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	// Once listening, look again: what was published between the first
-	// round and the LISTEN sent a notification nobody heard, and would
-	// otherwise wait for the poll.
-	go w.store.ListenPublications(ctx, w.log, w.Wake, func(string) { w.Wake() })
 	ticker := time.NewTicker(w.poll)
 	defer ticker.Stop()
 	for {

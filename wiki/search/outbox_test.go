@@ -3,10 +3,13 @@ package search
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"hansewiki/wiki"
 )
 
 // indexedIDs and publishedIDs are the two sides that must converge.
@@ -59,10 +62,19 @@ func pending(t testing.TB, svc *Service) int {
 
 func runWorker(t testing.TB, svc *Service) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { svc.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(startWorker(context.Background(), svc))
+}
+
+// startWorker runs the worker as serve does, woken by the process's
+// listener, until stop is called.
+func startWorker(ctx context.Context, svc *Service) (stop func()) {
+	l := wiki.NewListener(svc.Pool(), quietLog())
+	l.Subscribe(wiki.PublishedChannel, func(context.Context, string) error { svc.Worker().Wake(); return nil })
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { l.Run(ctx) })
+	wg.Go(func() { svc.Run(ctx) })
+	return func() { cancel(); wg.Wait() }
 }
 
 // Publishing and archiving reach Meilisearch through the running worker,

@@ -15,8 +15,7 @@ import (
 
 // Config chooses and tunes the search backend.
 type Config struct {
-	// Store gives the database and the publication notifications that
-	// wake the outbox worker.
+	// Store gives the database.
 	Store *wiki.Store
 	// MeiliURL selects Meilisearch; empty means PostgreSQL search only.
 	MeiliURL string
@@ -157,8 +156,9 @@ func (s *Service) Similar(ctx context.Context, r wiki.Reader, city, slug string,
 	return s.pg.Similar(ctx, r, city, slug, n)
 }
 
-// Run drains the outbox until ctx ends: woken by every publication and
-// polling as a fallback. Several instances may run it at once.
+// Run drains the outbox until ctx ends: woken through Worker.Wake (the
+// process's listener calls it for every publication) and polling as a
+// fallback. Several instances may run it at once.
 func (s *Service) Run(ctx context.Context) { s.worker.Run(ctx) }
 
 // ReindexResult says what a reindex did.
