@@ -12,7 +12,7 @@ import (
 // pageCache keeps fully rendered pages for readers who see the same thing
 // (anonymous visitors), so a popular article costs no database round trip
 // and no template run. Every publication on any instance flushes it (see
-// wiki.ListenPublications); a generation counter stops a render that began
+// wiki.Listener, wired in cmd); a generation counter stops a render that began
 // before a flush from storing its now-stale page afterwards.
 type pageCache struct {
 	mu       sync.Mutex
@@ -140,7 +140,8 @@ func (s *Server) cacheable(r *http.Request) bool {
 	return s.readerOf(r).Key() == "anon" && r.Header.Get("Authorization") == ""
 }
 
-// Invalidate is called for every publication on any instance.
+// Invalidate is called for every publication on any instance, and with
+// wiki.AnyChange after the listener reconnected.
 func (s *Server) Invalidate(key string) {
 	s.cache.flush()
 	s.refreshTopics()

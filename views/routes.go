@@ -171,7 +171,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if err := s.opts.Ready(r.Context()); err != nil {
 			s.log.Warn("not ready", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("database unreachable\n"))
+			w.Write([]byte("database or change listener unavailable\n"))
 			return
 		}
 	}

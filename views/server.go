@@ -26,7 +26,8 @@ type Options struct {
 	Search   search.Searcher
 	Log      *slog.Logger
 	BaseURL  string
-	// Ready reports whether the database answers, for /readyz.
+	// Ready reports whether the database answers and the instance follows
+	// other instances' changes, for /readyz.
 	Ready func(context.Context) error
 	// AccessLog logs every request at info level.
 	AccessLog bool

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,7 +259,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Skip("starts a private PostgreSQL cluster")
 	}
 	if _, err := pglocal.BinDir(); err != nil {
-		t.Skip(err)
+		t.Fatal(err) // says what to install
 	}
 	t.Parallel()
 	dir, err := os.MkdirTemp("", "hw-fault-")
@@ -307,4 +308,74 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Fatalf("role grant: %v\n%s", err, out)
 	}
 	carriesOn(t, a, b, "Rückhaltebecken", readers)
+}
+
+// Shutting down waits for the background work: when Serve returns, the
+// listener, the search and mail workers and the session cleanup have all
+// stopped. (Not parallel: the other tests' servers must not be running
+// while the goroutines are counted.)
+func TestShutdownWaitsForBackgroundWork(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Main{Config: Config{DatabaseURL: dbURL, Addr: "127.0.0.1:0", BaseURL: "http://wiki.example",
+		SMTPURL: "smtp://127.0.0.1:1?from=wiki@example.org"}, Log: discardLogger()}
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Listen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Serve(ctx) }()
+	waitStatus(t, m.URL()+"/readyz", 200, 10*time.Second)
+	workers := []string{"wiki.(*Listener).Run", "search.(*Worker).Run", "workflow.(*Mailer).Run", "auth.(*Sessions).RunCleanup"}
+	running := func() []string {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		var found []string
+		for _, w := range workers {
+			if strings.Contains(stacks, w) {
+				found = append(found, w)
+			}
+		}
+		return found
+	}
+	if got := running(); len(got) != len(workers) {
+		t.Fatalf("while serving, running: %v, want all of %v", got, workers)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if got := running(); len(got) > 0 {
+		t.Fatalf("Serve returned while still running: %v", got)
+	}
+}
+
+// A background worker that panics is restarted instead of ending the
+// process, and stops with the others.
+func TestPanickingWorkerIsRestarted(t *testing.T) {
+	t.Parallel()
+	m := &Main{Log: discardLogger()}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopBackground = cancel
+	var runs atomic.Int32
+	again := make(chan struct{})
+	m.goBackground(ctx, "flaky", func(ctx context.Context) {
+		if runs.Add(1) == 1 {
+			panic("a bug")
+		}
+		close(again)
+		<-ctx.Done()
+	})
+	select {
+	case <-again:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker was not restarted")
+	}
+	m.waitBackground()
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("%d runs", n)
+	}
 }
