@@ -23,6 +23,8 @@ const AnyChange = ""
 // operators (and tests) can find it in pg_stat_activity.
 const ListenerApp = "hansewiki listen"
 
+const connectTimeout = 10 * time.Second
+
 // Handler reacts to one notification on a channel. An error makes the
 // Listener reconnect, and so hear AnyChange again, rather than lose it.
 type Handler func(ctx context.Context, payload string) error
@@ -125,7 +127,10 @@ func (l *Listener) Run(ctx context.Context) error {
 // session connects, listens on every channel, resynchronises the
 // subscribers and then delivers notifications until the connection fails.
 func (l *Listener) session(ctx context.Context, backoff *time.Duration) error {
-	conn, err := pgx.ConnectConfig(ctx, l.connConfig)
+	// An unreachable host must not hold the loop until the kernel gives up.
+	connectCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	conn, err := pgx.ConnectConfig(connectCtx, l.connConfig)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -147,17 +152,22 @@ func (l *Listener) session(ctx context.Context, backoff *time.Duration) error {
 		}
 	}
 	l.ready.Store(true)
-	l.firstOnce.Do(func() { close(l.first) })
+	select {
+	case <-l.first:
+		l.log.Info("change listener reconnected; subscribers resynchronised")
+	default:
+		l.firstOnce.Do(func() { close(l.first) })
+	}
 	*backoff = l.MinBackoff
-	l.log.Debug("change listener connected", "channels", l.channels)
 	for {
 		wait, cancel := context.WithTimeout(ctx, l.PingEvery)
 		n, err := conn.WaitForNotification(wait)
+		quiet := errors.Is(wait.Err(), context.DeadlineExceeded)
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case err != nil && wait.Err() != nil:
+		case err != nil && quiet:
 			// Quiet for a while: make sure the connection is still there.
 			pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err = conn.Ping(pingCtx)

@@ -68,6 +68,18 @@ func expect(t *testing.T, ch chan string, want, what string) {
 	}
 }
 
+// listenPID is the backend of the listener's connection.
+func listenPID(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	var pid int
+	err := pool.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = $1`, wiki.ListenerApp).Scan(&pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
 // dropListenConnections ends the listener's backend the way a failover or an
 // administrator would, and reports how many it ended.
 func dropListenConnections(t *testing.T, pool *pgxpool.Pool) int {
@@ -104,6 +116,14 @@ func TestListenerSurvivesDroppedConnections(t *testing.T) {
 	}
 	for _, ch := range []chan string{cache, worker, policy} {
 		expect(t, ch, wiki.AnyChange, "first connect")
+	}
+	// Quiet periods (each ends in a ping) keep the connection.
+	pid := listenPID(t, pool)
+	time.Sleep(10 * l.PingEvery)
+	mustImport(t, s, item("luebeck", "Ruhe", "Text", wiki.Public))
+	expect(t, cache, "luebeck/ruhe", "publication after a quiet period")
+	if got := listenPID(t, pool); got != pid || len(policy) > 0 {
+		t.Fatalf("the listener reconnected while the connection was fine (backend %d, then %d)", pid, got)
 	}
 	for i := range 5 {
 		if n := dropListenConnections(t, pool); n != 1 {
