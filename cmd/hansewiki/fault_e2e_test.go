@@ -187,6 +187,15 @@ func TestDroppedListenConnectionsUnderLoad(t *testing.T) {
 	faultSetup(t, dbURL)
 	a, b := startServer(t, dbURL), startServer(t, dbURL)
 	ctx := context.Background()
+	// One LISTEN connection per process, and no other connection listens.
+	var listeners, listening int
+	if err := a.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE application_name = $1), count(*) FILTER (WHERE query ILIKE 'LISTEN%')
+		FROM pg_stat_activity WHERE datname = current_database()`, wiki.ListenerApp).Scan(&listeners, &listening); err != nil {
+		t.Fatal(err)
+	}
+	if listeners != 2 || listening != 2 {
+		t.Fatalf("two instances hold %d listener connections and %d connections that ran LISTEN, want 2 and 2", listeners, listening)
+	}
 	stopLoad := lightLoad(a, b)
 	for i := range 3 {
 		if _, err := a.Pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
