@@ -76,6 +76,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without connect_timeout in the URL a connect to an unreachable
+		// server waits for the kernel (minutes), holding requests meanwhile.
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
 	if m.Pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return err
 	}
