@@ -1,5 +1,6 @@
 // Package textdiff compares two revisions of an article's Markdown source for
-// the "compare revisions" page and the "+12 −3" figures in the history.
+// the "compare revisions" page and the "+12 −3" figures in the history, and
+// merges two edits of one revision (Merge3) for the conflict editor.
 //
 // Words diffs prose word by word, Lines diffs the source line by line, Prose
 // aligns lines and diffs changed lines word by word, and HTML renders such a
