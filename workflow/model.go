@@ -121,6 +121,8 @@ type Change struct {
 	UpdatedAt         time.Time  `json:"updated_at"`
 	SubmittedAt       *time.Time `json:"submitted_at"`
 	Reviews           []Review   `json:"reviews"`
+	// Merge is set for a change in conflict when it is asked for (Merge).
+	Merge *Merge `json:"merge,omitempty"`
 }
 
 // Proposal is what an author submits: a new article (Slug empty) or a

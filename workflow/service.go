@@ -179,6 +179,9 @@ func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Dra
 		if !Allowed(ActUpdate, c.State) {
 			return &StateError{Action: ActUpdate, State: c.State}
 		}
+		if err := checkResolved(&d); err != nil {
+			return err
+		}
 		newBase := int64(0)
 		if c.BaseRevision != nil {
 			newBase = *c.BaseRevision
