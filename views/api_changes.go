@@ -1,6 +1,7 @@
 package views
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -102,10 +103,20 @@ func changeID(r *http.Request) int64 {
 }
 
 func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
-	c, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r))
+	id := auth.FromContext(r.Context())
+	c, err := s.workflow.Get(r.Context(), id, changeID(r))
 	if err != nil {
 		s.apiError(w, r, err)
 		return
+	}
+	// A change in conflict carries the merge to start the rebase from,
+	// unless the caller may no longer read the current publication.
+	if c.State == workflow.Conflict {
+		c.Merge, err = s.workflow.Merge(r.Context(), id, c)
+		if err != nil && !errors.Is(err, wiki.ErrForbidden) {
+			s.apiError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, c)
 }

@@ -7,6 +7,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 )
 
 // errorTable maps domain errors to HTTP, in order of precedence.
@@ -15,6 +16,7 @@ var errorTable = []struct {
 	status int
 	code   string
 }{
+	{workflow.ErrUnresolved, http.StatusUnprocessableEntity, "merge.unresolved"},
 	{wiki.ErrNotFound, http.StatusNotFound, "not_found"},
 	{wiki.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{wiki.ErrConflict, http.StatusConflict, "conflict"},
