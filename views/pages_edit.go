@@ -65,10 +65,26 @@ func (f editorForm) draft(city string) (wiki.Draft, error) {
 	return d, nil
 }
 
-// conflictView is the three-way diff of a change in conflict.
+// conflictView is the three-way diff of a change in conflict and the merge
+// its editor starts from.
 type conflictView struct {
 	Base, Published, Proposed *wiki.Revision
 	Theirs, Ours              template.HTML
+	Merge                     *workflow.Merge
+}
+
+// Markers are the marker lines the merge writes, for the editor's help.
+func (conflictView) Markers() []string {
+	return []string{textdiff.MarkerOurs, textdiff.MarkerSep, textdiff.MarkerTheirs}
+}
+
+// formFromMerge starts the conflict editor from the merge, on top of the
+// current publication; the edit summary is the author's to write anew.
+func formFromMerge(m *workflow.Merge) editorForm {
+	f := formFromRevision(&wiki.Revision{Title: m.Title, Body: m.Body, Topics: m.Topics, Tags: m.Tags,
+		Visibility: m.Visibility, Experience: m.Experience})
+	f.Base = m.BaseRevision
+	return f
 }
 
 type editorModel struct {
@@ -258,6 +274,11 @@ func (s *Server) changeEditPage(w http.ResponseWriter, r *http.Request) {
 		s.htmlError(w, r, err)
 		return
 	}
+	if m.Conflict != nil {
+		m.Form = formFromMerge(m.Conflict.Merge)
+		s.renderEditor(w, r, http.StatusOK, m)
+		return
+	}
 	rev, err := s.workflow.Revision(ctx, c, c.Revision)
 	if err != nil {
 		s.htmlError(w, r, err)
@@ -293,28 +314,20 @@ func (s *Server) changeEditor(r *http.Request) (*workflow.Change, *editorModel, 
 		if m.Conflict, err = s.conflict(r, c); err != nil {
 			return nil, nil, err
 		}
-		m.Form.Base = m.Conflict.Published.ID
+		m.Form.Base = m.Conflict.Merge.BaseRevision
 	}
 	return c, m, nil
 }
 
+// conflict is ErrForbidden for someone who may no longer read the current
+// publication (workflow.Merge decides).
 func (s *Server) conflict(r *http.Request, c *workflow.Change) (*conflictView, error) {
 	ctx := r.Context()
-	cv := &conflictView{}
-	var err error
-	if cv.Base, err = s.workflow.Revision(ctx, c, *c.BaseRevision); err != nil {
-		return nil, err
-	}
-	if cv.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
-		return nil, err
-	}
-	pub, err := s.store.PublishedRevisionID(ctx, c.ArticleID)
+	m, err := s.workflow.Merge(ctx, auth.FromContext(ctx), c)
 	if err != nil {
 		return nil, err
 	}
-	if cv.Published, err = s.workflow.Revision(ctx, c, pub); err != nil {
-		return nil, err
-	}
+	cv := &conflictView{Base: m.Base, Published: m.Published, Proposed: m.Proposed, Merge: m}
 	cv.Theirs = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Published.Body)))
 	cv.Ours = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Proposed.Body)))
 	return cv, nil
