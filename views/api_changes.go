@@ -110,15 +110,22 @@ func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A change in conflict carries the merge to start the rebase from,
-	// unless the caller may no longer read the current publication.
+	// unless there is none to show: the caller may no longer read the
+	// current publication, or the article has none.
 	if c.State == workflow.Conflict {
 		c.Merge, err = s.workflow.Merge(r.Context(), id, c)
-		if err != nil && !errors.Is(err, wiki.ErrForbidden) {
+		if err != nil && !noMerge(err) {
 			s.apiError(w, r, err)
 			return
 		}
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// noMerge reports whether workflow.Merge refused for a reason that only
+// means there is no merge to show.
+func noMerge(err error) bool {
+	return errors.Is(err, wiki.ErrForbidden) || errors.Is(err, wiki.ErrConflict)
 }
 
 func (s *Server) apiChangeUpdate(w http.ResponseWriter, r *http.Request) {

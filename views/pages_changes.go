@@ -76,9 +76,7 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(base.Body, m.Proposed.Body)))
 	m.Rendered = template.HTML(textdiff.HTML(textdiff.Prose(plainText(base.HTML), plainText(m.Proposed.HTML))))
 	if c.State == workflow.Conflict {
-		// Without read access to the current publication there is no
-		// conflict view to show.
-		if m.Conflict, err = s.conflict(r, c); err != nil && !errors.Is(err, wiki.ErrForbidden) {
+		if m.Conflict, err = s.conflict(r, c); err != nil && !noMerge(err) {
 			s.serverError(w, r, err)
 			return
 		}
