@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,3 +185,52 @@ func (a *pgAdapter) SavePolicy(model.Model) error                              {
 func (a *pgAdapter) AddPolicy(string, string, []string) error                  { return errReadOnly }
 func (a *pgAdapter) RemovePolicy(string, string, []string) error               { return errReadOnly }
 func (a *pgAdapter) RemoveFilteredPolicy(string, string, int, ...string) error { return errReadOnly }
+
+// Holder is an account that may perform an action in a city.
+type Holder struct {
+	Username string
+	// NetworkOnly: only a role in the domain "*" grants it, none in the
+	// city itself.
+	NetworkOnly bool
+}
+
+// Holders lists who may perform a in city (for a network action, city is
+// "*"), from the loaded policy: the workflow asks it whom to notify instead
+// of reading the policy table. Disabled accounts are the caller's concern.
+func (s *Service) Holders(a Action, city string) []Holder {
+	dom := city
+	if a.Network {
+		dom = AllCities
+	}
+	en := s.enf
+	en.mu.RLock()
+	defer en.mu.RUnlock()
+	may := func(sub, d string) bool {
+		ok, err := en.e.Enforce(sub, d, a.Obj, a.Act)
+		return err == nil && ok
+	}
+	var out []Holder
+	seen := map[string]bool{}
+	for _, d := range []string{dom, AllCities} {
+		rules, err := en.e.GetFilteredGroupingPolicy(2, d)
+		if err != nil {
+			continue
+		}
+		for _, g := range rules {
+			sub := g[0]
+			name, ok := strings.CutPrefix(sub, subject(""))
+			if !ok || seen[name] {
+				continue
+			}
+			if d != AllCities && may(sub, d) {
+				seen[name] = true
+				out = append(out, Holder{Username: name})
+			} else if d == AllCities && may(sub, AllCities) {
+				seen[name] = true
+				out = append(out, Holder{Username: name, NetworkOnly: dom != AllCities})
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y Holder) int { return strings.Compare(x.Username, y.Username) })
+	return out
+}

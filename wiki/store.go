@@ -16,12 +16,30 @@ import (
 // Store reads and writes articles in PostgreSQL.
 type Store struct {
 	pool     *pgxpool.Pool
+	db       Querier // where reads go: the pool, or a caller's transaction (In)
 	renderer *markdown.Renderer
+}
+
+// Querier is a pool or a transaction: what the store's reads run on, and
+// what services hand to In so their reads join their transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // NewStore returns a store on pool that renders with renderer.
 func NewStore(pool *pgxpool.Pool, renderer *markdown.Renderer) *Store {
-	return &Store{pool: pool, renderer: renderer}
+	return &Store{pool: pool, db: pool, renderer: renderer}
+}
+
+// In returns the store with its reads running on q, typically the caller's
+// transaction: the read sees the transaction's own writes and locks, and a
+// transaction never waits for a second pooled connection to read.
+func (s *Store) In(q Querier) *Store {
+	c := *s
+	c.db = q
+	return &c
 }
 
 // Pool exposes the pool for services that share transactions with the store.

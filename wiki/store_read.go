@@ -12,26 +12,26 @@ import (
 
 // Cities returns every city, by name.
 func (s *Store) Cities(ctx context.Context) ([]City, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT slug, name, required_approvals FROM cities ORDER BY name`)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals FROM cities ORDER BY name`)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[City])
 }
 
 // City returns one city.
 func (s *Store) City(ctx context.Context, slug string) (City, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT slug, name, required_approvals FROM cities WHERE slug = $1`, slug)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals FROM cities WHERE slug = $1`, slug)
 	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[City])
 	return c, notFound(err, "city "+slug)
 }
 
 // Topics returns every topic, by German name.
 func (s *Store) Topics(ctx context.Context) ([]Topic, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT slug, name_de, name_en FROM topics ORDER BY name_de`)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name_de, name_en FROM topics ORDER BY name_de`)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Topic])
 }
 
 // Topic returns one topic.
 func (s *Store) Topic(ctx context.Context, slug string) (Topic, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT slug, name_de, name_en FROM topics WHERE slug = $1`, slug)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name_de, name_en FROM topics WHERE slug = $1`, slug)
 	t, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Topic])
 	return t, notFound(err, "topic "+slug)
 }
@@ -47,7 +47,7 @@ type articleRow struct {
 // it does not exist, is not published yet, or the reader may not read it:
 // existence must not leak.
 func (s *Store) Article(ctx context.Context, r Reader, city, slug string) (*Article, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+revisionColumns+`, c.name AS city_name, a.archived,
+	rows, _ := s.db.Query(ctx, `SELECT `+revisionColumns+`, c.name AS city_name, a.archived,
 		a.published_at AS updated_at`+revisionFrom+`
 		JOIN cities c ON c.slug = a.city
 		WHERE a.city = $1 AND a.slug = $2 AND r.id = a.published_revision_id`, city, slug)
@@ -98,7 +98,7 @@ func (s *Store) ListArticles(ctx context.Context, r Reader, f ListFilter) ([]Art
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
-	rows, _ := s.pool.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
+	rows, _ := s.db.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
 		FROM articles a
 		JOIN revisions r ON r.id = a.published_revision_id
 		JOIN cities c ON c.slug = a.city
@@ -112,7 +112,7 @@ func (s *Store) ListArticles(ctx context.Context, r Reader, f ListFilter) ([]Art
 func (s *Store) readable(ctx context.Context, r Reader, city, slug string) (int64, error) {
 	var id int64
 	var vis string
-	err := s.pool.QueryRow(ctx, `SELECT a.id, r.visibility FROM articles a
+	err := s.db.QueryRow(ctx, `SELECT a.id, r.visibility FROM articles a
 		JOIN revisions r ON r.id = a.published_revision_id
 		WHERE a.city = $1 AND a.slug = $2`, city, slug).Scan(&id, &vis)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Store) Revisions(ctx context.Context, r Reader, city, slug string) ([]R
 	if err != nil {
 		return nil, err
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT r.id, u.username, u.display_name, r.summary, r.title, r.created_at,
+	rows, _ := s.db.Query(ctx, `SELECT r.id, u.username, u.display_name, r.summary, r.title, r.created_at,
 			r.published_at IS NOT NULL, r.id = a.published_revision_id, octet_length(r.body)
 		FROM revisions r
 		JOIN articles a ON a.id = r.article_id
@@ -146,7 +146,7 @@ func (s *Store) Revision(ctx context.Context, r Reader, city, slug string, id in
 	if err != nil {
 		return nil, err
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+revisionColumns+revisionFrom+`
+	rows, _ := s.db.Query(ctx, `SELECT `+revisionColumns+revisionFrom+`
 		WHERE r.id = $1 AND r.article_id = $2 AND r.published_at IS NOT NULL`, id, articleID)
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[revisionRow])
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Store) Revision(ctx context.Context, r Reader, city, slug string, id in
 func (s *Store) Backlinks(ctx context.Context, r Reader, city, slug string) ([]ArticleSummary, error) {
 	args := []any{city, slug}
 	filter := r.sqlFilter("r.visibility", "a.city", &args)
-	rows, _ := s.pool.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
+	rows, _ := s.db.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
 		FROM article_links l
 		JOIN articles a ON a.id = l.from_article_id
 		JOIN revisions r ON r.id = a.published_revision_id
@@ -176,7 +176,7 @@ func (s *Store) Backlinks(ctx context.Context, r Reader, city, slug string) ([]A
 func (s *Store) Counts(ctx context.Context, r Reader) (byCity, byTopic map[string]int, err error) {
 	var args []any
 	filter := r.sqlFilter("r.visibility", "a.city", &args)
-	rows, _ := s.pool.Query(ctx, `SELECT 'c', a.city, count(*) FROM articles a
+	rows, _ := s.db.Query(ctx, `SELECT 'c', a.city, count(*) FROM articles a
 			JOIN revisions r ON r.id = a.published_revision_id
 			WHERE NOT a.archived AND `+filter+` GROUP BY a.city
 		UNION ALL
@@ -200,7 +200,7 @@ func (s *Store) Counts(ctx context.Context, r Reader) (byCity, byTopic map[strin
 // EachPublished calls fn with every published article's current revision,
 // in city and slug order, including archived ones (for exports).
 func (s *Store) EachPublished(ctx context.Context, fn func(a *Article) error) error {
-	rows, _ := s.pool.Query(ctx, `SELECT `+revisionColumns+`, c.name AS city_name, a.archived,
+	rows, _ := s.db.Query(ctx, `SELECT `+revisionColumns+`, c.name AS city_name, a.archived,
 		a.published_at AS updated_at`+revisionFrom+`
 		JOIN cities c ON c.slug = a.city
 		WHERE r.id = a.published_revision_id
@@ -223,7 +223,7 @@ func (s *Store) EachPublished(ctx context.Context, fn func(a *Article) error) er
 // RevisionByID returns any revision of an article, published or proposed,
 // without visibility checks: the workflow decides who sees proposals.
 func (s *Store) RevisionByID(ctx context.Context, articleID, revID int64) (*Revision, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+revisionColumns+revisionFrom+` WHERE r.id = $1 AND r.article_id = $2`, revID, articleID)
+	rows, _ := s.db.Query(ctx, `SELECT `+revisionColumns+revisionFrom+` WHERE r.id = $1 AND r.article_id = $2`, revID, articleID)
 	row, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[revisionRow])
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("revision %d", revID))
@@ -235,7 +235,7 @@ func (s *Store) RevisionByID(ctx context.Context, articleID, revID int64) (*Revi
 // PublishedRevisionID returns the article's current published revision (0: none).
 func (s *Store) PublishedRevisionID(ctx context.Context, articleID int64) (int64, error) {
 	var id *int64
-	if err := s.pool.QueryRow(ctx, `SELECT published_revision_id FROM articles WHERE id = $1`, articleID).Scan(&id); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT published_revision_id FROM articles WHERE id = $1`, articleID).Scan(&id); err != nil {
 		return 0, notFound(err, fmt.Sprintf("article %d", articleID))
 	}
 	if id == nil {
