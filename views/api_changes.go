@@ -138,10 +138,7 @@ func (s *Server) apiChangeUpdate(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, fmt.Errorf("city, slug and submit cannot be changed with PUT: %w", errBadRequest))
 		return
 	}
-	if _, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r)); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
+	// The workflow answers 404 to whoever may not see the change.
 	c, err := s.workflow.Update(r.Context(), s.meta(r), changeID(r), b.draft(), b.BaseRevision)
 	if err != nil {
 		s.apiError(w, r, err)
@@ -150,27 +147,40 @@ func (s *Server) apiChangeUpdate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// commentBody is what submit and withdraw take.
 type commentBody struct {
 	Comment string `json:"comment"`
+}
+
+// decisionBody is what approve, request-changes and reject take: the
+// revision the reviewer read (0: not given).
+type decisionBody struct {
+	Comment  string `json:"comment"`
+	Revision int64  `json:"revision"`
 }
 
 // apiChangeAction runs one transition: submit, approve, request-changes,
 // reject or withdraw.
 func (s *Server) apiChangeAction(w http.ResponseWriter, r *http.Request) {
-	var b commentBody
+	a := workflow.Action(mux.Vars(r)["action"])
+	var b decisionBody
 	if r.ContentLength != 0 {
-		if err := decodeJSON(w, r, &b, 64<<10); err != nil {
+		var err error
+		switch a {
+		case workflow.ActApprove, workflow.ActRequestChanges, workflow.ActReject:
+			err = decodeJSON(w, r, &b, 64<<10)
+		default:
+			var cb commentBody
+			err = decodeJSON(w, r, &cb, 64<<10)
+			b.Comment = cb.Comment
+		}
+		if err != nil {
 			s.apiError(w, r, err)
 			return
 		}
 	}
-	id := auth.FromContext(r.Context())
-	// A change the caller cannot see does not exist for them.
-	if _, err := s.workflow.Get(r.Context(), id, changeID(r)); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	c, err := s.runAction(r, workflow.Action(mux.Vars(r)["action"]), b.Comment)
+	// The workflow answers 404 to whoever may not see the change.
+	c, err := s.runAction(r, a, b.Comment, b.Revision)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -178,17 +188,17 @@ func (s *Server) apiChangeAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) runAction(r *http.Request, a workflow.Action, comment string) (*workflow.Change, error) {
+func (s *Server) runAction(r *http.Request, a workflow.Action, comment string, revision int64) (*workflow.Change, error) {
 	ctx, m, id := r.Context(), s.meta(r), changeID(r)
 	switch a {
 	case workflow.ActSubmit:
 		return s.workflow.Submit(ctx, m, id, comment)
 	case workflow.ActApprove:
-		return s.workflow.Approve(ctx, m, id, comment)
+		return s.workflow.Approve(ctx, m, id, comment, revision)
 	case workflow.ActRequestChanges:
-		return s.workflow.RequestChanges(ctx, m, id, comment)
+		return s.workflow.RequestChanges(ctx, m, id, comment, revision)
 	case workflow.ActReject:
-		return s.workflow.Reject(ctx, m, id, comment)
+		return s.workflow.Reject(ctx, m, id, comment, revision)
 	case workflow.ActWithdraw:
 		return s.workflow.Withdraw(ctx, m, id, comment)
 	}

@@ -102,7 +102,7 @@ func TestConflictChangeCarriesMerge(t *testing.T) {
 	theirs := propose(colleague, "Der Bus fährt.", "Der Bus fährt stündlich.")
 	ours := propose(author, "Der Bus fährt.", "Der Bus fährt täglich.")
 	for _, c := range []*workflow.Change{theirs, ours} {
-		if _, err := s.workflow.Approve(ctx, workflow.Meta{Identity: reviewer}, c.ID, ""); err != nil {
+		if _, err := s.workflow.Approve(ctx, workflow.Meta{Identity: reviewer}, c.ID, "", 0); err != nil {
 			t.Fatal(err)
 		}
 	}

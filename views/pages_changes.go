@@ -28,20 +28,10 @@ type changeModel struct {
 	Removed   int
 	Comments  []workflow.Comment
 	Conflict  *conflictView
-	IsAuthor  bool
-	CanReview bool
-	Error     string
-}
-
-func (m *changeModel) Can(a string) bool {
-	st := m.Change.State
-	switch workflow.Action(a) {
-	case workflow.ActSubmit, workflow.ActWithdraw, workflow.ActUpdate:
-		return m.IsAuthor && workflow.Allowed(workflow.Action(a), st)
-	case workflow.ActApprove, workflow.ActRequestChanges, workflow.ActReject:
-		return m.CanReview && !m.IsAuthor && workflow.Allowed(workflow.Action(a), st)
-	}
-	return false
+	// Caps is what the reader may do with the change: the workflow's one
+	// answer, which the template asks instead of re-deriving roles.
+	Caps  workflow.Capabilities
+	Error string
 }
 
 func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +46,7 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		s.htmlError(w, r, err)
 		return
 	}
-	m := &changeModel{Change: c, IsAuthor: c.AuthorID == id.UserID, CanReview: s.auth.Can(id, auth.ReviewChange, c.City), Error: msg}
+	m := &changeModel{Change: c, Caps: s.workflow.Capabilities(id, c), Error: msg}
 	if m.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -92,24 +82,39 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 // changeAction runs the transition a button on the change page asked for.
+// A review decision names the revision the reviewer read (the form always
+// sends it); a newer one answers 409 with the current text.
 func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if _, err := s.workflow.Get(ctx, auth.FromContext(ctx), changeID(r)); err != nil {
-		s.htmlError(w, r, err)
-		return
-	}
 	a := workflow.Action(r.PostFormValue("action"))
-	_, err := s.runAction(r, a, r.PostFormValue("comment"))
+	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
+	var err error
+	switch a {
+	case workflow.ActApprove, workflow.ActRequestChanges, workflow.ActReject:
+		if revision <= 0 {
+			revision = -1 // a decision without the text it is about is no decision
+		}
+	}
+	var ch *workflow.Change
+	if revision == -1 {
+		err = &workflow.RevisionError{Given: 0}
+	} else {
+		ch, err = s.runAction(r, a, r.PostFormValue("comment"), revision)
+	}
 	c := s.catalogs[language(r)]
 	var inv *wiki.InvalidError
 	var se *workflow.StateError
+	var re *workflow.RevisionError
 	switch {
+	case err == nil && a == workflow.ActSubmit:
+		s.flash(w, r, savedKey(ch), s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
 	case err == nil:
 		s.flash(w, r, "change.done."+string(a), s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
 	case errors.As(err, &inv):
 		s.showChange(w, r, http.StatusUnprocessableEntity, c.T("form.invalid", c.T("err."+inv.Key)))
 	case errors.As(err, &se):
 		s.showChange(w, r, http.StatusConflict, c.T("change.state_conflict", c.T("state."+string(se.State))))
+	case errors.As(err, &re):
+		s.showChange(w, r, http.StatusConflict, c.T("change.revision_conflict"))
 	default:
 		s.htmlError(w, r, err)
 	}
@@ -146,18 +151,10 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	id := auth.FromContext(ctx)
 	m := &changesModel{City: r.URL.Query().Get("city"), Review: true, Now: time.Now()}
 	var err error
-	if m.Changes, err = s.workflow.List(ctx, id, workflow.Filter{State: workflow.InReview, City: m.City}); err != nil {
+	if m.Changes, err = s.workflow.ReviewQueue(ctx, id, m.City); err != nil {
 		s.htmlError(w, r, err)
 		return
 	}
-	// Own changes wait for others.
-	list := m.Changes[:0]
-	for _, c := range m.Changes {
-		if c.AuthorID != id.UserID && s.auth.Can(id, auth.ReviewChange, c.City) {
-			list = append(list, c)
-		}
-	}
-	m.Changes = list
 	if m.Cities, err = s.store.Cities(ctx); err != nil {
 		s.serverError(w, r, err)
 		return

@@ -2,6 +2,7 @@ package views
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -100,6 +101,8 @@ type editorModel struct {
 	Error    string
 	Field    string
 	Conflict *conflictView
+	// Pending: changes to the article already under way.
+	Pending []workflow.Pending
 }
 
 func (s *Server) editorTopics(r *http.Request, m *editorModel) error {
@@ -113,6 +116,9 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 	if err := s.editorTopics(r, m); err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	if m.Article != nil && m.Change == nil {
+		m.Pending, _ = s.workflow.PendingChanges(r.Context(), auth.FromContext(r.Context()), m.Article.ID) // a notice only
 	}
 	c := s.catalogs[language(r)]
 	switch {
@@ -202,11 +208,16 @@ func (s *Server) editorSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
-	key := "edit.saved"
-	if c.State == workflow.InReview {
-		key = "edit.submitted"
+	s.flash(w, r, savedKey(c), s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+}
+
+// savedKey is the message after the editor saved c: saved, or submitted
+// and whom that told.
+func savedKey(c *workflow.Change) string {
+	if c.State != workflow.InReview || c.Notified == nil {
+		return "edit.saved"
 	}
-	s.flash(w, r, key, s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+	return "edit.submitted." + *c.Notified
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel, city, body string) {
@@ -299,8 +310,11 @@ func (s *Server) changeEditor(r *http.Request) (*workflow.Change, *editorModel, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.workflow.MayEdit(auth.FromContext(ctx), c); err != nil {
-		return nil, nil, err
+	if k := s.workflow.Capabilities(auth.FromContext(ctx), c); !k.Edit && !k.Rebase {
+		if k.Author {
+			return nil, nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
+		}
+		return nil, nil, fmt.Errorf("only the author can edit this proposal: %w", wiki.ErrForbidden)
 	}
 	city, err := s.store.City(ctx, c.City)
 	if err != nil {
@@ -357,5 +371,5 @@ func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
-	s.flash(w, r, "edit.saved", s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+	s.flash(w, r, savedKey(c), s.url("change", "id", strconv.FormatInt(c.ID, 10)))
 }

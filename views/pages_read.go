@@ -12,6 +12,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 	"hansewiki/wiki/search"
 	"hansewiki/wiki/textdiff"
 )
@@ -162,6 +163,8 @@ type articleModel struct {
 	CanEdit    bool
 	Watching   bool
 	CanArchive bool
+	// Pending: changes to the article already under way.
+	Pending []workflow.Pending
 	// Similar experiences from other cities.
 	Similar []search.Hit
 }
@@ -172,6 +175,9 @@ func (s *Server) personalize(r *http.Request, m *articleModel) {
 		m.CanEdit = s.auth.Can(id, auth.ProposeChange, m.Article.City)
 		m.CanArchive = s.auth.Can(id, auth.ArchiveArticle, m.Article.City)
 		m.Watching = s.workflow.Watching(r.Context(), id, m.Article.ID)
+		if m.CanEdit {
+			m.Pending, _ = s.workflow.PendingChanges(r.Context(), id, m.Article.ID) // a notice only: the page works without it
+		}
 	}
 }
 

@@ -150,6 +150,9 @@ type apiErrorDetail struct {
 	Field   string `json:"field,omitempty"`
 	// State is the change's current state when a transition was refused.
 	State string `json:"state,omitempty"`
+	// Revision is the change's current revision when a decision named
+	// another one.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 type apiErrorBody struct {
@@ -172,6 +175,10 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	var se *workflow.StateError
 	if errors.As(err, &se) {
 		d.State = string(se.State)
+	}
+	var re *workflow.RevisionError
+	if errors.As(err, &re) {
+		d.Revision = re.Current
 	}
 	if status == http.StatusInternalServerError {
 		s.log.Error("api request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))

@@ -19,11 +19,11 @@ func (s *Service) SetArchived(ctx context.Context, m Meta, city, slug string, ar
 	if !s.perm.Can(m.Identity, auth.ArchiveArticle, city) {
 		return fmt.Errorf("archiving articles of %s: %w", city, wiki.ErrForbidden)
 	}
-	a, err := s.store.Article(ctx, s.Reader(m.Identity), city, slug)
-	if err != nil {
-		return err
-	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		a, err := s.store.In(tx).Article(ctx, s.Reader(m.Identity), city, slug)
+		if err != nil {
+			return err
+		}
 		changed, err := s.store.SetArchived(ctx, tx, a.ID, archived)
 		if err != nil || !changed {
 			return err // already in that state: nothing to record

@@ -262,7 +262,7 @@ func BenchmarkSubmitApprove(b *testing.B) {
 		}
 		t.submit = time.Since(start)
 		start = time.Now()
-		c, err = e.wf.Approve(ctx, reviewer, c.ID, "Passt.")
+		c, err = e.wf.Approve(ctx, reviewer, c.ID, "Passt.", 0)
 		if err != nil {
 			return t, err
 		}

@@ -56,7 +56,7 @@ func (s *Service) Merge(ctx context.Context, id *auth.Identity, c *Change) (*Mer
 	if c.State != Conflict {
 		return nil, fmt.Errorf("change %d is %s, not in conflict: %w", c.ID, c.State, wiki.ErrConflict)
 	}
-	if !s.mayView(id, c) {
+	if !s.Capabilities(id, c).View {
 		return nil, fmt.Errorf("change %d: %w", c.ID, wiki.ErrNotFound)
 	}
 	pubID, err := s.store.PublishedRevisionID(ctx, c.ArticleID)

@@ -20,7 +20,7 @@ const pegelText = "# Warnow-Pegel\n\nDer Pegel misst stündlich.\n\nDie Daten ge
 func (e *env) conflictOf(colleague, mine func(*wiki.Draft)) *workflow.Change {
 	e.t.Helper()
 	ctx := context.Background()
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), e.propose("autorin", pegelText, true).ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), e.propose("autorin", pegelText, true).ID, "", 0))
 	edit := func(user string, fn func(*wiki.Draft)) *workflow.Change {
 		a := e.current("warnow-pegel")
 		d := a.Revision.Draft()
@@ -28,8 +28,8 @@ func (e *env) conflictOf(colleague, mine func(*wiki.Draft)) *workflow.Change {
 		return e.must(e.wf.Create(ctx, e.meta(user), workflow.Proposal{Draft: d, Slug: a.Slug, BaseRevision: a.Revision.ID, Submit: true}))
 	}
 	theirs, ours := edit("autor-hwi", colleague), edit("autorin", mine)
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), theirs.ID, ""))
-	c := e.must(e.wf.Approve(ctx, e.meta("pruefer2"), ours.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), theirs.ID, "", 0))
+	c := e.must(e.wf.Approve(ctx, e.meta("pruefer2"), ours.ID, "", 0))
 	if c.State != workflow.Conflict {
 		e.t.Fatalf("second change from the same base: %s, want conflict", c.State)
 	}
@@ -76,7 +76,7 @@ func TestConflictMergeKeepsBothEdits(t *testing.T) {
 	if c.State != workflow.InReview {
 		t.Fatalf("after the rebase: %s", c.State)
 	}
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0))
 	now := e.current("warnow-pegel").Revision
 	if now.Body != wantBody || now.Title != "Warnow-Pegel in Rostock" || now.Cost != "12.000 €" || !slices.Equal(now.Tags, []string{"pegel"}) {
 		t.Fatalf("published after the merge: %q %q %q %v", now.Title, now.Body, now.Cost, now.Tags)
@@ -145,7 +145,7 @@ func TestConflictMergeRespectsNarrowedVisibility(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), e.propose("autorin", pegelText, true).ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), e.propose("autorin", pegelText, true).ID, "", 0))
 	a := e.current("warnow-pegel")
 	mine := a.Revision.Draft()
 	mine.Body = strings.Replace(mine.Body, "stündlich", "alle 15 Minuten", 1)
@@ -154,8 +154,8 @@ func TestConflictMergeRespectsNarrowedVisibility(t *testing.T) {
 	narrow.Body = strings.Replace(narrow.Body, "Amt 66", "Geheimes Amt", 1)
 	narrow.Visibility = wiki.CityVis
 	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), e.must(e.wf.Create(ctx, e.meta("autorin"),
-		workflow.Proposal{Draft: narrow, Slug: a.Slug, BaseRevision: a.Revision.ID, Submit: true})).ID, ""))
-	fromWismar = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), fromWismar.ID, ""))
+		workflow.Proposal{Draft: narrow, Slug: a.Slug, BaseRevision: a.Revision.ID, Submit: true})).ID, "", 0))
+	fromWismar = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), fromWismar.ID, "", 0))
 	if fromWismar.State != workflow.Conflict {
 		t.Fatalf("state %s, want conflict", fromWismar.State)
 	}

@@ -80,6 +80,7 @@ func (m *MailSettings) hostname() string {
 
 var mailTexts = map[string][2]string{
 	"change.submitted":         {"Neue Änderung zur Prüfung", "New change to review"},
+	"change.last_resort":       {"Niemand sonst kann diese Änderung prüfen", "Nobody else can review this change"},
 	"change.approved":          {"Ihre Änderung wurde freigegeben", "Your change was approved"},
 	"change.changes_requested": {"Überarbeitung erbeten", "Changes requested"},
 	"change.rejected":          {"Ihre Änderung wurde abgelehnt", "Your change was rejected"},
@@ -88,13 +89,30 @@ var mailTexts = map[string][2]string{
 	"change.comment":           {"Neuer Kommentar", "New comment"},
 }
 
-func (m *MailSettings) compose(kind string, c *Change, actor string) (subject, body string) {
+// lastResortNote explains to a network admin why the mail reached them.
+const lastResortNote = "In dieser Stadt kann niemand außer der Autorin oder dem Autor die Änderung freigeben;\n" +
+	"Sie werden als Netzwerk-Admin benachrichtigt.\n" +
+	"Nobody but the author can approve this change in its city; you are told as a network admin.\n\n"
+
+func (m *MailSettings) compose(kind string, c *Change, actor, comment string) (subject, body string) {
 	t := mailTexts[kind]
 	subject = fmt.Sprintf("[Hansewiki] %s: %s", t[0], c.Title)
 	link := fmt.Sprintf("%s/changes/%d", m.BaseURL, c.ID)
-	body = fmt.Sprintf("%s: %s (%s/%s)\nvon / by: %s\n\n%s\n\n-- \n%s / %s\nHansewiki – Smarte Hanse\n",
-		t[0], c.Title, c.City, c.Slug, actor, link, t[0], t[1])
-	return subject, body
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%s/%s)\nvon / by: %s\n\n", t[0], c.Title, c.City, c.Slug, actor)
+	if kind == "change.last_resort" {
+		b.WriteString(lastResortNote)
+	}
+	if comment != "" {
+		// The reviewer's reason, quoted so it cannot pass for our text.
+		b.WriteString("Begründung / Reason:\n")
+		for _, line := range strings.Split(comment, "\n") {
+			b.WriteString("> " + strings.TrimRight(line, "\r") + "\n")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%s\n\n-- \n%s / %s\nHansewiki – Smarte Hanse\n", link, t[0], t[1])
+	return subject, b.String()
 }
 
 // Mailer sends the queued mail after the transactions that wrote it have

@@ -327,7 +327,7 @@ func TestMailAfterCommit(t *testing.T) {
 	}
 
 	// Approval by a reviewer publishes (quorum 1) and tells the author.
-	if c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "Danke!")); c.State != workflow.Published {
+	if c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "Danke!", 0)); c.State != workflow.Published {
 		t.Fatalf("after approval: %s", c.State)
 	}
 	drain(t, mailer)
@@ -428,7 +428,7 @@ func TestMailServerDownAndBack(t *testing.T) {
 	first := e.propose("autorin", "Erste Fassung", true)
 	e.propose("autorin", "Zweite Fassung", true)
 	e.propose("autor-hwi", "Dritte Fassung", true)
-	e.must(e.wf.Approve(ctx, e.meta("pruefer2"), first.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer2"), first.ID, "", 0))
 	want := queued(t, e)
 	if len(want) != 3*4+1 {
 		t.Fatalf("%d mails queued, want 13 (3 submissions to 4 reviewers, 1 publication)", len(want))

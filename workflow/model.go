@@ -36,6 +36,7 @@ const (
 	ActReject         Action = "reject"
 	ActWithdraw       Action = "withdraw"
 	ActUpdate         Action = "update"
+	ActRebase         Action = "rebase"
 )
 
 // transitions is the state machine of the specification: which action is
@@ -46,7 +47,10 @@ var transitions = map[Action][]State{
 	ActRequestChanges: {InReview},
 	ActReject:         {InReview},
 	ActWithdraw:       {Draft, InReview, ChangesRequested, Conflict},
-	ActUpdate:         {Draft, ChangesRequested, Conflict},
+	// A PUT keeps the state; only the rebase of a conflict (a PUT onto the
+	// current publication) returns the change to review.
+	ActUpdate: {Draft, ChangesRequested},
+	ActRebase: {Conflict},
 }
 
 // Allowed reports whether action may happen in state s.
@@ -89,6 +93,9 @@ type Review struct {
 	Comment      string    `json:"comment"`
 	At           time.Time `json:"at"`
 	RevisionID   int64     `json:"revision"`
+	// Outdated: given for an earlier revision of the change; it no longer
+	// counts, and the page says so.
+	Outdated bool `json:"outdated"`
 }
 
 // Comment is one message in a change's discussion.
@@ -120,10 +127,32 @@ type Change struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 	SubmittedAt       *time.Time `json:"submitted_at"`
-	Reviews           []Review   `json:"reviews"`
+	// Notified is whom the last submission told: "reviewers" of the city,
+	// "network_admins" as reviewers of last resort when nobody but the
+	// author could approve it, or "nobody" (null before submission).
+	Notified *string  `json:"notified"`
+	Reviews  []Review `json:"reviews"`
+	// Actions is what the caller may do with the change now (see
+	// Capabilities), filled for the identity that asked.
+	Actions []Action `json:"actions"`
 	// Merge is set for a change in conflict when it is asked for (Merge).
 	Merge *Merge `json:"merge,omitempty"`
 }
+
+// NotifiedWhom is Notified, "" before the first submission.
+func (c *Change) NotifiedWhom() string {
+	if c.Notified == nil {
+		return ""
+	}
+	return *c.Notified
+}
+
+// Whom a submission notified (Change.Notified).
+const (
+	NotifiedReviewers     = "reviewers"
+	NotifiedNetworkAdmins = "network_admins"
+	NotifiedNobody        = "nobody"
+)
 
 // Proposal is what an author submits: a new article (Slug empty) or a
 // change to an existing one based on BaseRevision.
@@ -140,4 +169,24 @@ func (c *Change) Quorum() int {
 		return 0
 	}
 	return *c.RequiredApprovals
+}
+
+// Reason is the review that sent the change back or ended it, shown at the
+// top of the change page: the reviewer's why. Nil in other states.
+func (c *Change) Reason() *Review {
+	var want Decision
+	switch c.State {
+	case ChangesRequested:
+		want = RequestChanges
+	case Rejected:
+		want = Reject
+	default:
+		return nil
+	}
+	for i := len(c.Reviews) - 1; i >= 0; i-- {
+		if c.Reviews[i].Decision == want {
+			return &c.Reviews[i]
+		}
+	}
+	return nil
 }

@@ -11,49 +11,74 @@ import (
 	"hansewiki/auth"
 )
 
-// notifyReviewers tells everyone who may review the change's city, except
-// the author, that it waits for them.
+// notifyReviewers tells the reviewers of the change's city, except its
+// author, that it waits for them. When nobody but the author could approve
+// it there, the network admins are told instead, as reviewers of last
+// resort; the change records whom the submission reached (Notified).
 func (s *Service) notifyReviewers(ctx context.Context, tx pgx.Tx, c *Change, actor string) error {
-	// Candidates are everyone with a role in the city or network-wide; the
-	// enforcer decides who of them reviews.
-	rows, _ := tx.Query(ctx, `SELECT DISTINCT u.id, u.username FROM casbin_rules g JOIN users u ON u.username = g.v0
-		WHERE g.ptype = 'g' AND g.v2 IN ($1, '*') AND NOT u.disabled AND u.id <> $2`, c.City, c.AuthorID)
-	type candidate struct {
-		ID       int64
-		Username string
+	networkAdmins := map[string]bool{}
+	var admins []string
+	for _, h := range s.perm.Holders(auth.ManageNetwork, auth.AllCities) {
+		networkAdmins[h.Username] = true
+		admins = append(admins, h.Username)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
+	// Network admins may review everywhere, but they are asked only as the
+	// last resort, unless they also hold a role in the city itself.
+	var reviewers []string
+	for _, h := range s.perm.Holders(auth.ReviewChange, c.City) {
+		if !h.NetworkOnly || !networkAdmins[h.Username] {
+			reviewers = append(reviewers, h.Username)
+		}
+	}
+	to, err := activeUsers(ctx, tx, reviewers, c.AuthorID)
 	if err != nil {
 		return err
 	}
-	var to []int64
-	for _, u := range list {
-		if s.perm.Can(&auth.Identity{UserID: u.ID, Username: u.Username}, auth.ReviewChange, c.City) {
-			to = append(to, u.ID)
+	notified, kind := NotifiedReviewers, "change.submitted"
+	if len(to) == 0 {
+		if to, err = activeUsers(ctx, tx, admins, c.AuthorID); err != nil {
+			return err
+		}
+		notified, kind = NotifiedNetworkAdmins, "change.last_resort"
+		if len(to) == 0 {
+			notified = NotifiedNobody
 		}
 	}
-	return s.notify(ctx, tx, to, "change.submitted", c, actor)
+	if _, err := tx.Exec(ctx, `UPDATE change_requests SET notified = $2 WHERE id = $1`, c.ID, notified); err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, to, kind, c, actor, "")
+}
+
+// activeUsers turns user names into the ids of enabled accounts, leaving
+// out the author.
+func activeUsers(ctx context.Context, tx pgx.Tx, names []string, author int64) ([]int64, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT id FROM users WHERE username = ANY($1) AND NOT disabled AND id <> $2 ORDER BY id`, names, author)
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // notify writes in-app notifications and, with mail configured, queues an
 // e-mail for every recipient with an address, in the transition's
-// transaction.
-func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, c *Change, actor string) error {
+// transaction. comment is the reviewer's reason for a decision ("": none).
+func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, c *Change, actor, comment string) error {
 	slices.Sort(userIDs)
 	userIDs = slices.Compact(userIDs)
 	for _, uid := range userIDs {
 		var nid int64
 		var email string
-		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
-			uid, kind, c.ID, c.ArticleID, actor).Scan(&nid, &email)
+		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor, comment)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, kind, c.ID, c.ArticleID, actor, comment).Scan(&nid, &email)
 		if err != nil {
 			return err
 		}
 		if s.Mail == nil || email == "" {
 			continue
 		}
-		subject, body := s.Mail.compose(kind, c, actor)
+		subject, body := s.Mail.compose(kind, c, actor, comment)
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id) VALUES ($1, $2, $3, $4)`,
 			email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname())); err != nil {
 			return err
@@ -68,13 +93,15 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 
 // Notification is one entry of a user's notification centre.
 type Notification struct {
-	ID        int64
-	Kind      string
-	ChangeID  *int64
-	City      string
-	Slug      string
-	Title     string
-	Actor     string
+	ID       int64
+	Kind     string
+	ChangeID *int64
+	City     string
+	Slug     string
+	Title    string
+	Actor    string
+	// Comment is the reviewer's reason that came with a decision.
+	Comment   string
 	CreatedAt time.Time
 	Read      bool
 }
@@ -83,7 +110,7 @@ type Notification struct {
 func (s *Service) Notifications(ctx context.Context, id *auth.Identity, limit int) ([]Notification, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
 			coalesce((SELECT r.title FROM change_requests c JOIN revisions r ON r.id = c.revision_id WHERE c.id = n.change_id), ''),
-			n.actor, n.created_at, n.read_at IS NOT NULL
+			n.actor, n.comment, n.created_at, n.read_at IS NOT NULL
 		FROM notifications n LEFT JOIN articles a ON a.id = n.article_id
 		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2`, id.UserID, limit)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Notification])

@@ -23,6 +23,8 @@ type Permissions interface {
 	Can(id *auth.Identity, a auth.Action, city string) bool
 	ReadableCities(id *auth.Identity) []string
 	CitiesWhere(id *auth.Identity, a auth.Action) []string
+	// Holders lists who may perform a in city, for whom to notify.
+	Holders(a auth.Action, city string) []auth.Holder
 }
 
 // Service runs change requests through review.
@@ -73,49 +75,43 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 	if err := d.Normalize(); err != nil {
 		return nil, err
 	}
-	var articleID, base int64
-	if p.Slug == "" {
-		if !s.perm.Can(id, auth.CreateArticle, d.City) {
-			return nil, fmt.Errorf("creating articles in %s: %w", d.City, wiki.ErrForbidden)
-		}
-	} else {
-		// Read before the transaction: the store reads through the pool, and
-		// transactions each waiting for a second connection starve it.
-		a, err := s.store.Article(ctx, s.Reader(id), d.City, d.Slug)
-		if err != nil {
-			return nil, err
-		}
-		if !s.perm.Can(id, auth.ProposeChange, d.City) {
-			return nil, fmt.Errorf("proposing changes: %w", wiki.ErrForbidden)
-		}
-		if p.BaseRevision == 0 {
-			return nil, &wiki.InvalidError{Field: "base_revision", Key: "base_revision.missing",
-				Message: "a change to an existing article needs the base_revision it was edited from"}
-		}
-		if p.BaseRevision != a.Revision.ID {
-			return nil, fmt.Errorf("the article was changed since revision %d (now %d); edit the current version: %w",
-				p.BaseRevision, a.Revision.ID, wiki.ErrConflict)
-		}
-		articleID, base = a.ID, a.Revision.ID
+	if p.Slug == "" && !s.perm.Can(id, auth.CreateArticle, d.City) {
+		return nil, fmt.Errorf("creating articles in %s: %w", d.City, wiki.ErrForbidden)
 	}
 	var changeID int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var articleID, base int64
 		if p.Slug == "" {
 			var err error
 			if articleID, err = s.reserveArticle(ctx, tx, d.City, d.Slug); err != nil {
 				return err
 			}
+		} else {
+			// Read in the transaction: one connection, and the base is
+			// checked against what this transaction sees.
+			a, err := s.store.In(tx).Article(ctx, s.Reader(id), d.City, d.Slug)
+			if err != nil {
+				return err
+			}
+			if !s.perm.Can(id, auth.ProposeChange, d.City) {
+				return fmt.Errorf("proposing changes: %w", wiki.ErrForbidden)
+			}
+			if p.BaseRevision == 0 {
+				return &wiki.InvalidError{Field: "base_revision", Key: "base_revision.missing",
+					Message: "a change to an existing article needs the base_revision it was edited from"}
+			}
+			if p.BaseRevision != a.Revision.ID {
+				return fmt.Errorf("the article was changed since revision %d (now %d); edit the current version: %w",
+					p.BaseRevision, a.Revision.ID, wiki.ErrConflict)
+			}
+			articleID, base = a.ID, a.Revision.ID
 		}
 		rev, err := s.store.InsertRevision(ctx, tx, articleID, base, id.UserID, &d)
 		if err != nil {
 			return err
 		}
-		var basePtr *int64
-		if base != 0 {
-			basePtr = &base
-		}
 		if err := tx.QueryRow(ctx, `INSERT INTO change_requests (article_id, author_id, state, base_revision_id, revision_id)
-			VALUES ($1, $2, 'draft', $3, $4) RETURNING id`, articleID, id.UserID, basePtr, rev.ID).Scan(&changeID); err != nil {
+			VALUES ($1, $2, 'draft', $3, $4) RETURNING id`, articleID, id.UserID, nullable(base), rev.ID).Scan(&changeID); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, m, "change.create", changeID, map[string]any{"article": d.City + "/" + d.Slug, "revision": rev.ID, "base": base}); err != nil {
@@ -129,7 +125,7 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, s.pool, changeID)
+	return s.loadFor(ctx, id, changeID)
 }
 
 // reserveArticle creates the article row for a new article, or reuses one
@@ -163,61 +159,113 @@ func (s *Service) lockChange(ctx context.Context, tx pgx.Tx, changeID int64) (*C
 	return s.load(ctx, tx, changeID)
 }
 
-// Update replaces the proposed revision of a draft, a change with requested
-// changes, or a change in conflict. For a conflict, base must be the
-// article's current published revision: the author rebased, and the change
-// goes back into review.
+// lockFor locks the change and checks that id may take action a on it:
+// ErrNotFound for those who may not see it, ErrForbidden for those who may
+// not act, a StateError when the state does not allow the action.
+func (s *Service) lockFor(ctx context.Context, tx pgx.Tx, id *auth.Identity, changeID int64, a Action) (*Change, error) {
+	c, err := s.lockChange(ctx, tx, changeID)
+	if err != nil {
+		return nil, err
+	}
+	return c, s.check(id, c, a)
+}
+
+// check turns the capabilities into the answer for one action.
+func (s *Service) check(id *auth.Identity, c *Change, a Action) error {
+	k := s.Capabilities(id, c)
+	switch {
+	case !k.View:
+		return fmt.Errorf("change %d: %w", c.ID, wiki.ErrNotFound)
+	case k.May(a):
+		return nil
+	}
+	// Would the action be open to this person in another state?
+	if !Allowed(a, c.State) && s.mayInAnyState(id, c, a) {
+		return &StateError{Action: a, State: c.State}
+	}
+	switch a {
+	case ActApprove, ActRequestChanges, ActReject:
+		if isAuthor(id, c) {
+			return fmt.Errorf("nobody decides on their own change (four-eyes principle): %w", wiki.ErrForbidden)
+		}
+		return fmt.Errorf("reviewing changes of %s: %w", c.City, wiki.ErrForbidden)
+	}
+	return fmt.Errorf("only the author can %s this proposal: %w", a, wiki.ErrForbidden)
+}
+
+// mayInAnyState asks the capabilities of c as if it were in each state
+// that allows a: a refusal is then about the state (409), not the person.
+func (s *Service) mayInAnyState(id *auth.Identity, c *Change, a Action) bool {
+	for _, st := range transitions[a] {
+		other := *c
+		other.State = st
+		if s.Capabilities(id, &other).May(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Update replaces the proposed revision of a draft or a change with
+// requested changes, keeping its state; base must be 0 or the change's base.
+// For a change in conflict it is the rebase: base must be the article's
+// current published revision, and the change returns to review under the
+// quorum recorded at its first submission. Any other base is a conflict.
+// Approvals given so far stay in the history but no longer count.
 func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Draft, base int64) (*Change, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		c, err := s.lockChange(ctx, tx, changeID)
 		if err != nil {
 			return err
 		}
-		if err := s.mayAuthor(m.Identity, c); err != nil {
-			return err
+		action := ActUpdate
+		if c.State == Conflict {
+			action = ActRebase
 		}
-		if !Allowed(ActUpdate, c.State) {
-			return &StateError{Action: ActUpdate, State: c.State}
+		if err := s.check(m.Identity, c, action); err != nil {
+			return err
 		}
 		if err := checkResolved(&d); err != nil {
 			return err
 		}
-		newBase := int64(0)
+		oldBase := int64(0)
 		if c.BaseRevision != nil {
-			newBase = *c.BaseRevision
+			oldBase = *c.BaseRevision
 		}
-		rebase := false
-		if base != 0 && base != newBase {
-			var current *int64
-			if err := tx.QueryRow(ctx, `SELECT published_revision_id FROM articles WHERE id = $1`, c.ArticleID).Scan(&current); err != nil {
+		newBase := oldBase
+		if action == ActRebase {
+			current, err := s.store.In(tx).PublishedRevisionID(ctx, c.ArticleID)
+			if err != nil {
 				return err
 			}
-			if current == nil || *current != base {
-				return fmt.Errorf("rebase onto revision %d: it is not the article's current revision: %w", base, wiki.ErrConflict)
+			if base == 0 || base != current {
+				return fmt.Errorf("this change is in conflict: rebase it by sending the article's current revision %d as base_revision: %w",
+					current, wiki.ErrConflict)
 			}
-			newBase, rebase = base, true
-		}
-		if c.State == Conflict && !rebase {
-			return fmt.Errorf("this change is in conflict: send the current revision as base_revision to rebase it: %w", wiki.ErrConflict)
+			newBase = base
+		} else if base != 0 && base != oldBase {
+			return fmt.Errorf("base_revision %d is not this change's base %d; a change is rebased only when it is in conflict: %w",
+				base, oldBase, wiki.ErrConflict)
 		}
 		d.City, d.Slug = c.City, c.Slug
 		rev, err := s.store.InsertRevision(ctx, tx, c.ArticleID, newBase, m.Identity.UserID, &d)
 		if err != nil {
 			return err
 		}
-		state := c.State
-		action := "change.update"
-		if rebase {
-			state, action = InReview, "change.rebase"
+		state, event := c.State, "change.update"
+		if action == ActRebase {
+			state, event = InReview, "change.rebase"
 		}
 		if _, err := tx.Exec(ctx, `UPDATE change_requests SET revision_id = $2, base_revision_id = $3, state = $4, updated_at = now()
 			WHERE id = $1`, changeID, rev.ID, nullable(newBase), state); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, m, action, changeID, map[string]any{"revision": rev.ID, "base": newBase}); err != nil {
+		if err := s.audit(ctx, tx, m, event, changeID, map[string]any{"revision": rev.ID, "base": newBase,
+			"voided_approvals": c.Approvals, "required_approvals": c.RequiredApprovals}); err != nil {
 			return err
 		}
-		if rebase {
+		if action == ActRebase {
+			c.Revision = rev.ID
 			return s.notifyReviewers(ctx, tx, c, m.actor())
 		}
 		return nil
@@ -225,7 +273,7 @@ func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Dra
 	if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, s.pool, changeID)
+	return s.loadFor(ctx, m.Identity, changeID)
 }
 
 func nullable(id int64) *int64 {
@@ -235,51 +283,23 @@ func nullable(id int64) *int64 {
 	return &id
 }
 
-// MayEdit reports whether id may edit the proposal now: only its author,
-// and only in a state that allows updates. The edit page asks it before
-// showing the form; Update enforces the same rule.
-func (s *Service) MayEdit(id *auth.Identity, c *Change) error {
-	if err := s.mayAuthor(id, c); err != nil {
-		return err
-	}
-	if !Allowed(ActUpdate, c.State) {
-		return &StateError{Action: ActUpdate, State: c.State}
-	}
-	return nil
-}
-
-func (s *Service) mayAuthor(id *auth.Identity, c *Change) error {
-	if id == nil || c.AuthorID != id.UserID {
-		return fmt.Errorf("only the author can change this proposal: %w", wiki.ErrForbidden)
-	}
-	return nil
-}
-
 // Submit sends a draft or a reworked change to the city's reviewers.
 func (s *Service) Submit(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
-	return s.transition(ctx, changeID, func(tx pgx.Tx) error { return s.submitTx(ctx, tx, m, changeID, comment) })
+	return s.transition(ctx, m, changeID, func(tx pgx.Tx) error { return s.submitTx(ctx, tx, m, changeID, comment) })
 }
 
+// submitTx is the only way into review: it records the city's quorum at
+// the first submission, and that quorum stays with the change.
 func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int64, comment string) error {
-	c, err := s.lockChange(ctx, tx, changeID)
+	c, err := s.lockFor(ctx, tx, m.Identity, changeID, ActSubmit)
 	if err != nil {
 		return err
 	}
-	if err := s.mayAuthor(m.Identity, c); err != nil {
-		return err
-	}
-	if !Allowed(ActSubmit, c.State) {
-		return &StateError{Action: ActSubmit, State: c.State}
-	}
-	// The policy in force at the first submission stays with the change.
 	var policy int
-	if _, err := tx.Exec(ctx, `UPDATE change_requests SET state = 'in_review', updated_at = now(),
+	if err := tx.QueryRow(ctx, `UPDATE change_requests SET state = 'in_review', updated_at = now(),
 			submitted_at = coalesce(submitted_at, now()),
 			required_approvals = coalesce(required_approvals, (SELECT required_approvals FROM cities WHERE slug = $2))
-		WHERE id = $1`, changeID, c.City); err != nil {
-		return err
-	}
-	if err := tx.QueryRow(ctx, `SELECT required_approvals FROM change_requests WHERE id = $1`, changeID).Scan(&policy); err != nil {
+		WHERE id = $1 RETURNING required_approvals`, changeID, c.City).Scan(&policy); err != nil {
 		return err
 	}
 	if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, comment); err != nil {
@@ -291,39 +311,50 @@ func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int6
 	return s.notifyReviewers(ctx, tx, c, m.actor())
 }
 
-// Approve records an approval; with the city's quorum of distinct reviewers
+// Approve records an approval of revision (0: the current one; another
+// revision is a conflict: the reviewer read another text). With the quorum
 // the change is published, or goes to conflict when the article moved on.
-func (s *Service) Approve(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
-	return s.decide(ctx, m, changeID, Approve, comment)
+func (s *Service) Approve(ctx context.Context, m Meta, changeID int64, comment string, revision int64) (*Change, error) {
+	return s.decide(ctx, m, changeID, Approve, comment, revision)
 }
 
 // RequestChanges sends the change back to its author; a comment is required.
-func (s *Service) RequestChanges(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
-	return s.decide(ctx, m, changeID, RequestChanges, comment)
+func (s *Service) RequestChanges(ctx context.Context, m Meta, changeID int64, comment string, revision int64) (*Change, error) {
+	return s.decide(ctx, m, changeID, RequestChanges, comment, revision)
 }
 
 // Reject ends the change; a comment is required.
-func (s *Service) Reject(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
-	return s.decide(ctx, m, changeID, Reject, comment)
+func (s *Service) Reject(ctx context.Context, m Meta, changeID int64, comment string, revision int64) (*Change, error) {
+	return s.decide(ctx, m, changeID, Reject, comment, revision)
 }
 
 var decisionAction = map[Decision]Action{Approve: ActApprove, RequestChanges: ActRequestChanges, Reject: ActReject}
 
-func (s *Service) decide(ctx context.Context, m Meta, changeID int64, d Decision, comment string) (*Change, error) {
+// RevisionError answers a decision about a revision that is no longer the
+// change's current one (409).
+type RevisionError struct{ Given, Current int64 }
+
+func (e *RevisionError) Error() string {
+	return fmt.Sprintf("revision %d is not the change's current revision %d: read the current text before deciding", e.Given, e.Current)
+}
+
+func (e *RevisionError) Unwrap() error { return wiki.ErrConflict }
+
+func (s *Service) decide(ctx context.Context, m Meta, changeID int64, d Decision, comment string, revision int64) (*Change, error) {
 	comment = strings.TrimSpace(comment)
 	if !utf8.ValidString(comment) || len(comment) > 20000 {
 		return nil, &wiki.InvalidError{Field: "comment", Key: "comment.length", Message: "the comment may have at most 20,000 bytes of text"}
 	}
-	return s.transition(ctx, changeID, func(tx pgx.Tx) error {
-		c, err := s.lockChange(ctx, tx, changeID)
+	if revision < 0 {
+		return nil, &wiki.InvalidError{Field: "revision", Key: "revision.invalid", Message: "revision must be a revision id"}
+	}
+	return s.transition(ctx, m, changeID, func(tx pgx.Tx) error {
+		c, err := s.lockFor(ctx, tx, m.Identity, changeID, decisionAction[d])
 		if err != nil {
 			return err
 		}
-		if err := s.mayReview(m.Identity, c); err != nil {
-			return err
-		}
-		if !Allowed(decisionAction[d], c.State) {
-			return &StateError{Action: decisionAction[d], State: c.State}
+		if revision != 0 && revision != c.Revision {
+			return &RevisionError{Given: revision, Current: c.Revision}
 		}
 		if d != Approve && comment == "" {
 			return &wiki.InvalidError{Field: "comment", Key: "comment.required", Message: "say what should change: a comment is required"}
@@ -343,48 +374,33 @@ func (s *Service) decide(ctx context.Context, m Meta, changeID int64, d Decision
 			return err
 		}
 		if err := s.audit(ctx, tx, m, "change."+string(decisionAction[d]), changeID,
-			map[string]any{"revision": c.Revision, "required_approvals": deref(c.RequiredApprovals), "comment": comment}); err != nil {
+			map[string]any{"revision": c.Revision, "required_approvals": c.RequiredApprovals, "comment": comment}); err != nil {
 			return err
 		}
 		switch d {
 		case RequestChanges:
-			return s.setState(ctx, tx, m, c, ChangesRequested, "change.changes_requested")
+			return s.setState(ctx, tx, m, c, ChangesRequested, "change.changes_requested", comment)
 		case Reject:
-			return s.setState(ctx, tx, m, c, Rejected, "change.rejected")
+			return s.setState(ctx, tx, m, c, Rejected, "change.rejected", comment)
 		}
-		var approvals int
-		if err := tx.QueryRow(ctx, `SELECT count(DISTINCT reviewer_id) FROM reviews
-			WHERE change_id = $1 AND revision_id = $2 AND decision = 'approve'`, changeID, c.Revision).Scan(&approvals); err != nil {
+		// Count again with the new approval, in this transaction.
+		if c, err = s.load(ctx, tx, changeID); err != nil {
 			return err
 		}
-		if approvals < deref(c.RequiredApprovals) {
-			return s.notify(ctx, tx, []int64{c.AuthorID}, "change.approved", c, m.actor())
+		if !quorumMet(c) {
+			return s.notify(ctx, tx, []int64{c.AuthorID}, "change.approved", c, m.actor(), comment)
 		}
-		return s.publish(ctx, tx, m, c)
+		return s.publish(ctx, tx, m, c, comment)
 	})
-}
-
-func deref(p *int) int {
-	if p == nil {
-		return 1
-	}
-	return *p
-}
-
-// mayReview: reviewers of the owning city decide, never on their own change.
-func (s *Service) mayReview(id *auth.Identity, c *Change) error {
-	if !s.perm.Can(id, auth.ReviewChange, c.City) {
-		return fmt.Errorf("reviewing changes of %s: %w", c.City, wiki.ErrForbidden)
-	}
-	if c.AuthorID == id.UserID {
-		return fmt.Errorf("nobody approves their own change (four-eyes principle): %w", wiki.ErrForbidden)
-	}
-	return nil
 }
 
 // publish makes the change's revision the article's published one, or moves
 // the change to conflict when another change was published first.
-func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change) error {
+func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change, comment string) error {
+	if !quorumMet(c) {
+		// Unreachable through decide; the last guard of the promise.
+		return fmt.Errorf("change %d has %d of %d approvals: %w", c.ID, c.Approvals, c.Quorum(), wiki.ErrConflict)
+	}
 	base := int64(0)
 	if c.BaseRevision != nil {
 		base = *c.BaseRevision
@@ -394,7 +410,7 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change) err
 		if err := s.audit(ctx, tx, m, "change.conflict", c.ID, map[string]any{"revision": c.Revision, "base": base}); err != nil {
 			return err
 		}
-		return s.setState(ctx, tx, m, c, Conflict, "change.conflict")
+		return s.setState(ctx, tx, m, c, Conflict, "change.conflict", comment)
 	}
 	if err != nil {
 		return err
@@ -403,10 +419,10 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change) err
 		return err
 	}
 	if err := s.audit(ctx, tx, m, "change.published", c.ID, map[string]any{"revision": c.Revision, "base": base,
-		"article": c.City + "/" + c.Slug, "required_approvals": deref(c.RequiredApprovals)}); err != nil {
+		"article": c.City + "/" + c.Slug, "required_approvals": c.Quorum(), "approvals": c.Approvals}); err != nil {
 		return err
 	}
-	if err := s.setState(ctx, tx, m, c, Published, ""); err != nil {
+	if err := s.setState(ctx, tx, m, c, Published, "", ""); err != nil {
 		return err
 	}
 	rows, _ := tx.Query(ctx, `SELECT user_id FROM watches WHERE article_id = $1`, c.ArticleID)
@@ -414,14 +430,18 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change) err
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(watchers, c.AuthorID) {
-		watchers = append(watchers, c.AuthorID)
+	// The author hears the deciding reviewer's comment; watchers only
+	// that it was published.
+	watchers = slices.DeleteFunc(watchers, func(u int64) bool { return u == c.AuthorID })
+	if err := s.notify(ctx, tx, []int64{c.AuthorID}, "change.published", c, m.actor(), comment); err != nil {
+		return err
 	}
-	return s.notify(ctx, tx, watchers, "change.published", c, m.actor())
+	return s.notify(ctx, tx, watchers, "change.published", c, m.actor(), "")
 }
 
-// setState moves c to state and tells the author (notification kind kind).
-func (s *Service) setState(ctx context.Context, tx pgx.Tx, m Meta, c *Change, state State, kind string) error {
+// setState moves c to state and tells the author (notification kind kind)
+// with the reviewer's comment.
+func (s *Service) setState(ctx context.Context, tx pgx.Tx, m Meta, c *Change, state State, kind, comment string) error {
 	closed := state.Final()
 	if _, err := tx.Exec(ctx, `UPDATE change_requests SET state = $2, updated_at = now(),
 		closed_at = CASE WHEN $3 THEN now() ELSE closed_at END WHERE id = $1`, c.ID, state, closed); err != nil {
@@ -430,21 +450,15 @@ func (s *Service) setState(ctx context.Context, tx pgx.Tx, m Meta, c *Change, st
 	if kind == "" {
 		return nil
 	}
-	return s.notify(ctx, tx, []int64{c.AuthorID}, kind, c, m.actor())
+	return s.notify(ctx, tx, []int64{c.AuthorID}, kind, c, m.actor(), comment)
 }
 
 // Withdraw ends a change that is not final yet; only its author may.
 func (s *Service) Withdraw(ctx context.Context, m Meta, changeID int64, comment string) (*Change, error) {
-	return s.transition(ctx, changeID, func(tx pgx.Tx) error {
-		c, err := s.lockChange(ctx, tx, changeID)
+	return s.transition(ctx, m, changeID, func(tx pgx.Tx) error {
+		c, err := s.lockFor(ctx, tx, m.Identity, changeID, ActWithdraw)
 		if err != nil {
 			return err
-		}
-		if err := s.mayAuthor(m.Identity, c); err != nil {
-			return err
-		}
-		if !Allowed(ActWithdraw, c.State) {
-			return &StateError{Action: ActWithdraw, State: c.State}
 		}
 		if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, comment); err != nil {
 			return err
@@ -452,16 +466,28 @@ func (s *Service) Withdraw(ctx context.Context, m Meta, changeID int64, comment 
 		if err := s.audit(ctx, tx, m, "change.withdraw", changeID, map[string]any{"revision": c.Revision}); err != nil {
 			return err
 		}
-		return s.setState(ctx, tx, m, c, Withdrawn, "")
+		return s.setState(ctx, tx, m, c, Withdrawn, "", "")
 	})
 }
 
-// transition runs fn in one transaction and returns the change afterwards.
-func (s *Service) transition(ctx context.Context, changeID int64, fn func(pgx.Tx) error) (*Change, error) {
+// transition runs fn in one transaction and returns the change afterwards,
+// as the actor sees it.
+func (s *Service) transition(ctx context.Context, m Meta, changeID int64, fn func(pgx.Tx) error) (*Change, error) {
 	if err := s.inTx(ctx, fn); err != nil {
 		return nil, err
 	}
-	return s.load(ctx, s.pool, changeID)
+	return s.loadFor(ctx, m.Identity, changeID)
+}
+
+// loadFor reads the change after a transition with the actions still open
+// to id.
+func (s *Service) loadFor(ctx context.Context, id *auth.Identity, changeID int64) (*Change, error) {
+	c, err := s.load(ctx, s.pool, changeID)
+	if err != nil {
+		return nil, err
+	}
+	c.Actions = s.Capabilities(id, c).Actions()
+	return c, nil
 }
 
 // AddComment adds a message to the change's discussion; everyone who may
@@ -471,22 +497,22 @@ func (s *Service) AddComment(ctx context.Context, m Meta, changeID int64, body s
 	if body == "" || !utf8.ValidString(body) || len(body) > 20000 {
 		return &wiki.InvalidError{Field: "body", Key: "comment.length", Message: "a comment has 1 to 20,000 bytes of text"}
 	}
-	if _, err := s.Get(ctx, m.Identity, changeID); err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, body); err != nil {
-			return err
-		}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		c, err := s.load(ctx, tx, changeID)
 		if err != nil {
+			return err
+		}
+		if !s.Capabilities(m.Identity, c).Comment {
+			return fmt.Errorf("change %d: %w", changeID, wiki.ErrNotFound)
+		}
+		if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, body); err != nil {
 			return err
 		}
 		var to []int64
 		if c.AuthorID != m.Identity.UserID {
 			to = append(to, c.AuthorID)
 		}
-		return s.notify(ctx, tx, to, "change.comment", c, m.actor())
+		return s.notify(ctx, tx, to, "change.comment", c, m.actor(), "")
 	})
 }
 

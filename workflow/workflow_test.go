@@ -123,21 +123,21 @@ func (e *env) inState(st workflow.State) *workflow.Change {
 		return e.propose("autorin", "In Prüfung", true)
 	case workflow.ChangesRequested:
 		c := e.propose("autorin", "Überarbeiten", true)
-		return e.must(e.wf.RequestChanges(ctx, e.meta("pruefer1"), c.ID, "Bitte Quellen ergänzen"))
+		return e.must(e.wf.RequestChanges(ctx, e.meta("pruefer1"), c.ID, "Bitte Quellen ergänzen", 0))
 	case workflow.Rejected:
 		c := e.propose("autorin", "Abgelehnt", true)
-		return e.must(e.wf.Reject(ctx, e.meta("pruefer1"), c.ID, "Doppelt"))
+		return e.must(e.wf.Reject(ctx, e.meta("pruefer1"), c.ID, "Doppelt", 0))
 	case workflow.Withdrawn:
 		c := e.propose("autorin", "Zurückgezogen", false)
 		return e.must(e.wf.Withdraw(ctx, e.meta("autorin"), c.ID, ""))
 	case workflow.Published:
 		c := e.propose("autorin", "Veröffentlicht", true)
-		return e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, ""))
+		return e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0))
 	case workflow.Conflict:
 		first := e.propose("autor-hwi", "Erste", true)
 		second := e.propose("autorin", "Zweite", true)
-		e.must(e.wf.Approve(ctx, e.meta("pruefer1"), first.ID, ""))
-		return e.must(e.wf.Approve(ctx, e.meta("pruefer1"), second.ID, ""))
+		e.must(e.wf.Approve(ctx, e.meta("pruefer1"), first.ID, "", 0))
+		return e.must(e.wf.Approve(ctx, e.meta("pruefer1"), second.ID, "", 0))
 	}
 	panic(st)
 }
@@ -161,6 +161,7 @@ func TestStateMachine(t *testing.T) {
 	ctx := context.Background()
 	authorActs := map[workflow.Action]bool{workflow.ActSubmit: true, workflow.ActWithdraw: true, workflow.ActUpdate: true}
 	mayReview := map[string]bool{"pruefer1": true, "admin-hro": true}
+	sees := map[string]bool{"autorin": true, "pruefer1": true, "admin-hro": true}
 	actors := []string{"autorin", "pruefer1", "admin-hro", "pruef-hwi", "autor-hwi", "mitglied"}
 	for _, st := range workflow.States {
 		for action := range specAllows {
@@ -176,11 +177,11 @@ func TestStateMachine(t *testing.T) {
 					case workflow.ActSubmit:
 						_, err = e.wf.Submit(ctx, m, c.ID, "")
 					case workflow.ActApprove:
-						_, err = e.wf.Approve(ctx, m, c.ID, "")
+						_, err = e.wf.Approve(ctx, m, c.ID, "", 0)
 					case workflow.ActRequestChanges:
-						_, err = e.wf.RequestChanges(ctx, m, c.ID, "Bitte ändern")
+						_, err = e.wf.RequestChanges(ctx, m, c.ID, "Bitte ändern", 0)
 					case workflow.ActReject:
-						_, err = e.wf.Reject(ctx, m, c.ID, "Nein")
+						_, err = e.wf.Reject(ctx, m, c.ID, "Nein", 0)
 					case workflow.ActWithdraw:
 						_, err = e.wf.Withdraw(ctx, m, c.ID, "")
 					case workflow.ActUpdate:
@@ -190,6 +191,11 @@ func TestStateMachine(t *testing.T) {
 					roleOK := authorActs[action] && actor == "autorin" || !authorActs[action] && mayReview[actor]
 					var se *workflow.StateError
 					switch {
+					case !roleOK && !sees[actor]:
+						// Those who may not see the change learn nothing of it.
+						if !errors.Is(err, wiki.ErrNotFound) {
+							t.Errorf("err = %v, want not found", err)
+						}
 					case !roleOK:
 						if !errors.Is(err, wiki.ErrForbidden) {
 							t.Errorf("err = %v, want forbidden", err)
@@ -213,7 +219,7 @@ func TestFourEyesQuorumAndPolicyInFlight(t *testing.T) {
 	ctx := context.Background()
 	// An admin who authored a change cannot approve it.
 	own := e.must(e.wf.Create(ctx, e.meta("admin-hro"), workflow.Proposal{Draft: wiki.Draft{City: "rostock", Title: "Eigenes", Body: "x"}, Submit: true}))
-	if _, err := e.wf.Approve(ctx, e.meta("admin-hro"), own.ID, ""); !errors.Is(err, wiki.ErrForbidden) {
+	if _, err := e.wf.Approve(ctx, e.meta("admin-hro"), own.ID, "", 0); !errors.Is(err, wiki.ErrForbidden) {
 		t.Fatalf("self-approval: %v", err)
 	}
 	if _, err := e.store.SetRequiredApprovals(ctx, "rostock", 2, "test"); err != nil {
@@ -225,28 +231,28 @@ func TestFourEyesQuorumAndPolicyInFlight(t *testing.T) {
 	}
 	// Lowering the policy now does not change the change in flight.
 	e.store.SetRequiredApprovals(ctx, "rostock", 1, "test")
-	c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, ""))
-	c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "nochmal"))
+	c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0))
+	c = e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "nochmal", 0))
 	if c.State != workflow.InReview || c.Approvals != 1 {
 		t.Fatalf("after the same reviewer twice: %s with %d approvals", c.State, c.Approvals)
 	}
-	c = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), c.ID, ""))
+	c = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), c.ID, "", 0))
 	if c.State != workflow.Published || e.current("warnow-pegel").Revision.Body != "Zwei Freigaben" {
 		t.Fatalf("second distinct approval: %s", c.State)
 	}
 	// Reject and request-changes need a reason.
 	c = e.propose("autorin", "Ohne Grund", true)
-	if _, err := e.wf.Reject(ctx, e.meta("pruefer1"), c.ID, "  "); !errors.Is(err, wiki.ErrInvalid) {
+	if _, err := e.wf.Reject(ctx, e.meta("pruefer1"), c.ID, "  ", 0); !errors.Is(err, wiki.ErrInvalid) {
 		t.Errorf("reject without comment: %v", err)
 	}
 	// Approvals of an earlier text do not count after the author changed it.
 	e.store.SetRequiredApprovals(ctx, "rostock", 2, "test")
 	c = e.propose("autorin", "Text A", true)
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, ""))
-	e.must(e.wf.RequestChanges(ctx, e.meta("pruefer2"), c.ID, "Tippfehler"))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0))
+	e.must(e.wf.RequestChanges(ctx, e.meta("pruefer2"), c.ID, "Tippfehler", 0))
 	e.must(e.wf.Update(ctx, e.meta("autorin"), c.ID, wiki.Draft{Title: "Warnow-Pegel", Body: "Text B", Visibility: wiki.Public}, 0))
 	e.must(e.wf.Submit(ctx, e.meta("autorin"), c.ID, ""))
-	c = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), c.ID, ""))
+	c = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), c.ID, "", 0))
 	if c.State != workflow.InReview {
 		t.Fatalf("an approval of the old text counted: %s", c.State)
 	}
@@ -259,8 +265,8 @@ func TestConflictRebaseAndHistory(t *testing.T) {
 	base := e.current("warnow-pegel").Revision.ID
 	first := e.propose("autor-hwi", "Version 2 aus Wismar", true)
 	second := e.propose("autorin", "Version 2 aus Rostock", true)
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), first.ID, ""))
-	second = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), second.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), first.ID, "", 0))
+	second = e.must(e.wf.Approve(ctx, e.meta("pruefer2"), second.ID, "", 0))
 	if second.State != workflow.Conflict {
 		t.Fatalf("second change from the same base: %s, want conflict", second.State)
 	}
@@ -277,7 +283,7 @@ func TestConflictRebaseAndHistory(t *testing.T) {
 	if second.State != workflow.InReview || *second.BaseRevision != now {
 		t.Fatalf("after rebase: %s on %v", second.State, second.BaseRevision)
 	}
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), second.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), second.ID, "", 0))
 	hist, err := e.store.Revisions(ctx, wiki.Reader{}, "rostock", "warnow-pegel")
 	if err != nil || len(hist) != 3 {
 		t.Fatalf("history: %d entries, %v", len(hist), err)
@@ -287,13 +293,13 @@ func TestConflictRebaseAndHistory(t *testing.T) {
 	}
 	// A reviewer of another city cannot decide on Rostock's article.
 	c := e.propose("autor-hwi", "Von Wismar vorgeschlagen", true)
-	if _, err := e.wf.Approve(ctx, e.meta("pruef-hwi"), c.ID, ""); !errors.Is(err, wiki.ErrForbidden) {
+	if _, err := e.wf.Approve(ctx, e.meta("pruef-hwi"), c.ID, "", 0); !errors.Is(err, wiki.ErrNotFound) {
 		t.Fatalf("reviewer of another city: %v", err)
 	}
 	if _, err := e.wf.Get(ctx, e.users["pruef-hwi"], c.ID); !errors.Is(err, wiki.ErrNotFound) {
 		t.Fatalf("reviewer of another city sees the change: %v", err)
 	}
-	e.must(e.wf.Approve(ctx, e.meta("admin-hro"), c.ID, ""))
+	e.must(e.wf.Approve(ctx, e.meta("admin-hro"), c.ID, "", 0))
 }
 
 // 20 reviewers approve the same change at the same moment: one publication,
@@ -312,7 +318,7 @@ func TestConcurrentApprovalsPublishOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := e.wf.Approve(ctx, e.meta(reviewers[i%len(reviewers)]), c.ID, "")
+			_, err := e.wf.Approve(ctx, e.meta(reviewers[i%len(reviewers)]), c.ID, "", 0)
 			errs <- err
 		}()
 	}
@@ -367,7 +373,7 @@ func TestNoLostUpdates(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r, err := e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "")
+				r, err := e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0)
 				if err != nil {
 					t.Error(err)
 					return
@@ -407,7 +413,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	c := e.propose("autorin", "Geprüft", true)
-	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "passt"))
+	e.must(e.wf.Approve(ctx, e.meta("pruefer1"), c.ID, "passt", 0))
 	res, err := workflow.VerifyAudit(ctx, e.pool, nil)
 	if err != nil || res.FirstBad != 0 || res.Events < 4 {
 		t.Fatalf("fresh chain: %+v, %v", res, err)
