@@ -17,17 +17,17 @@ import (
 
 type changeModel struct {
 	Page
-	Change    *workflow.Change
-	Proposed  *wiki.Revision
-	Base      *wiki.Revision
-	Body      template.HTML // the proposal, rendered and sanitized when saved
-	Diff      template.HTML // Markdown source, word by word
-	Rendered  template.HTML // the text readers see, word by word
-	Fields    []fieldChange
-	Added     int
-	Removed   int
-	Comments  []workflow.Comment
-	Conflict  *conflictView
+	Change   *workflow.Change
+	Proposed *wiki.Revision
+	Base     *wiki.Revision
+	Body     template.HTML // the proposal, rendered and sanitized when saved
+	Diff     template.HTML // Markdown source, word by word
+	Rendered template.HTML // the text readers see, word by word
+	Fields   []fieldChange
+	Added    int
+	Removed  int
+	Comments []workflow.Comment
+	Conflict *conflictView
 	// Caps is what the reader may do with the change: the workflow's one
 	// answer, which the template asks instead of re-deriving roles.
 	Caps  workflow.Capabilities

@@ -12,9 +12,9 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
-	"hansewiki/workflow"
 	"hansewiki/wiki/search"
 	"hansewiki/wiki/textdiff"
+	"hansewiki/workflow"
 )
 
 const pageSize = 50
