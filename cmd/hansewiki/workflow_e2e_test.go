@@ -233,7 +233,12 @@ func TestEditingAndReviewInHTML(t *testing.T) {
 		t.Error("the reviewer was not notified")
 	}
 	_, page := reviewer.get(changePath)
-	status, _, _ = reviewer.postForm(changePath+"/action", url.Values{"csrf_token": {csrfOf(t, page)}, "action": {"approve"}, "comment": {"Danke!"}})
+	// The form names the revision the reviewer read.
+	read := regexp.MustCompile(`name="revision" value="(\d+)"`).FindStringSubmatch(page)
+	if read == nil {
+		t.Fatal("the review form does not name the revision on show")
+	}
+	status, _, _ = reviewer.postForm(changePath+"/action", url.Values{"csrf_token": {csrfOf(t, page)}, "action": {"approve"}, "comment": {"Danke!"}, "revision": {read[1]}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("approve form: %d", status)
 	}
