@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -248,5 +249,34 @@ func TestPasswordsAreArgon2idAndChecked(t *testing.T) {
 	mustUser(t, s, "doppelt")
 	if _, err := s.CreateUser(ctx, auth.NewUser{Username: "doppelt", Password: password}, "test"); !errors.Is(err, auth.ErrConflict) {
 		t.Errorf("duplicate user: %v", err)
+	}
+}
+
+// Holders answers who may act in a city from the loaded policy, and which
+// of them hold the power only through a network-wide role.
+func TestHolders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	for _, g := range [][3]string{{"pr", "reviewer", "rostock"}, {"pw", "reviewer", "wismar"}, {"au", "author", "rostock"},
+		{"net", "admin", "*"}, {"npr", "reviewer", "*"}, {"both", "admin", "*"}, {"both", "reviewer", "rostock"}} {
+		pool.Exec(ctx, `INSERT INTO users (username) VALUES ($1) ON CONFLICT DO NOTHING`, g[0])
+		if _, err := pool.Exec(ctx, `INSERT INTO casbin_rules (ptype, v0, v1, v2) VALUES ('g', $1, $2, $3)`, g[0], g[1], g[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := auth.NewService(ctx, pool, auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Holders(auth.ReviewChange, "rostock")
+	want := []auth.Holder{{Username: "both"}, {Username: "net", NetworkOnly: true}, {Username: "npr", NetworkOnly: true}, {Username: "pr"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("reviewers of rostock: %+v, want %+v", got, want)
+	}
+	got = s.Holders(auth.ManageNetwork, "rostock")
+	want = []auth.Holder{{Username: "both"}, {Username: "net"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("network admins: %+v, want %+v", got, want)
 	}
 }
