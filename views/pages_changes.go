@@ -87,17 +87,17 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
 	a := workflow.Action(r.PostFormValue("action"))
 	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
-	var err error
-	switch a {
-	case workflow.ActApprove, workflow.ActRequestChanges, workflow.ActReject:
-		if revision <= 0 {
-			revision = -1 // a decision without the text it is about is no decision
-		}
-	}
 	var ch *workflow.Change
-	if revision == -1 {
-		err = &workflow.RevisionError{Given: 0}
-	} else {
+	var err error
+	switch {
+	case (a == workflow.ActApprove || a == workflow.ActRequestChanges || a == workflow.ActReject) && revision <= 0:
+		// The form always names the text on show: a decision without it is
+		// about no text the reviewer can be shown to have read. (404 first
+		// for those who may not see the change.)
+		if _, err = s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r)); err == nil {
+			err = &workflow.RevisionError{}
+		}
+	default:
 		ch, err = s.runAction(r, a, r.PostFormValue("comment"), revision)
 	}
 	c := s.catalogs[language(r)]

@@ -192,6 +192,16 @@ func TestChangePermissionMatrixOverHTTP(t *testing.T) {
 			}
 		}
 	}
+	// A decision form without the revision read is refused, and answers
+	// those who may not see the change as if it did not exist.
+	_, page := web["pruef-hwi"].get("/account")
+	if status, _, _ := web["pruef-hwi"].postForm(fmt.Sprintf("/changes/%d/action", c.ID), url.Values{"csrf_token": {csrfOf(t, page)}, "action": {"approve"}}); status != http.StatusNotFound {
+		t.Errorf("decision without revision by a reviewer of another city: %d, want 404", status)
+	}
+	_, page = web["pruefer"].get("/account")
+	if status, _, _ := web["pruefer"].postForm(fmt.Sprintf("/changes/%d/action", c.ID), url.Values{"csrf_token": {csrfOf(t, page)}, "action": {"approve"}}); status != http.StatusConflict {
+		t.Errorf("decision without revision: %d, want 409", status)
+	}
 	if _, queue := web["netz-admin"].get("/review"); !strings.Contains(queue, fmt.Sprintf("/changes/%d", c.ID)) {
 		t.Error("the network admin's review queue misses a change in review")
 	}
