@@ -19,7 +19,10 @@ const (
 // Session keys.
 const (
 	SessionUserID = "user_id"
-	SessionCSRF   = "csrf"
+	// SessionCredentials holds the credentials version the session was
+	// signed in under (see SessionIdentity).
+	SessionCredentials = "credentials_version"
+	SessionCSRF        = "csrf"
 )
 
 // Sessions are server-side sessions in PostgreSQL behind an HttpOnly,
