@@ -67,12 +67,11 @@ func (s *Service) Login(ctx context.Context, a Attempt) (*SignIn, error) {
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	var device int64
-	var used string
-	if found {
-		if device, used, err = s.knownDevice(ctx, userID, a.Devices); err != nil {
-			return nil, err
-		}
+	// Asked for unknown names too (userID 0 matches nothing), so the time
+	// taken does not tell which names exist.
+	device, used, err := s.knownDevice(ctx, userID, a.Devices)
+	if err != nil {
+		return nil, err
 	}
 	keys := []throttleKey{accountKey(username), addressKey(a.Addr)}
 	if device != 0 {
