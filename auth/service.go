@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,8 @@ type Service struct {
 	// whether or not the account exists.
 	dummyHash string
 	Throttle  Throttle
+	// pruned is when this instance last removed expired throttle rows.
+	pruned atomic.Int64
 }
 
 // Options configure the service.

@@ -66,6 +66,7 @@ func addressKey(addr string) throttleKey {
 // burst of guesses gets at most the limit verified. The reservation stays
 // as the record of a failure; release takes it back after a success.
 func (s *Service) reserve(ctx context.Context, keys ...throttleKey) (int64, error) {
+	s.prune(ctx)
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b throttleKey) int { // one lock order: no deadlocks
 		switch {
@@ -132,6 +133,25 @@ func (s *Service) reserve(ctx context.Context, keys ...throttleKey) (int64, erro
 		return 0, &ThrottledError{RetryAfter: max(wait, time.Second)}
 	}
 	return attempt, nil
+}
+
+// pruneEvery is how often an instance removes throttle rows of keys that
+// were not tried again (each reservation prunes its own keys).
+const pruneEvery = 10 * time.Minute
+
+func (s *Service) prune(ctx context.Context) {
+	now := time.Now().UnixNano()
+	last := s.pruned.Load()
+	if now-last < int64(pruneEvery) || !s.pruned.CompareAndSwap(last, now) {
+		return
+	}
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE at <= now() - $1::interval`, s.Throttle.Window.String())
+	if err == nil {
+		_, err = s.pool.Exec(ctx, `DELETE FROM known_devices WHERE expires_at <= now()`)
+	}
+	if err != nil {
+		s.log.Warn("pruning sign-in throttle rows", "err", err)
+	}
 }
 
 // release takes back the reservation of an attempt that succeeded.

@@ -29,3 +29,5 @@ CREATE TABLE known_devices (
     expires_at timestamptz NOT NULL
 );
 CREATE INDEX known_devices_user_idx ON known_devices (user_id, created_at);
+-- Rows of keys nobody tries again are pruned by age.
+CREATE INDEX login_failures_at_idx ON login_failures (at);
