@@ -97,15 +97,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// A new session ID at login defeats session fixation; a new CSRF token
-	// goes with it.
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.sessions.SignIn(ctx, in.Identity); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.sessions.Remove(ctx, auth.SessionCSRF)
-	s.sessions.Put(ctx, auth.SessionUserID, in.Identity.UserID)
-	s.sessions.Put(ctx, auth.SessionCredentials, in.Identity.CredentialsVersion)
 	s.rememberDevice(w, r, in)
 	http.Redirect(w, r, SafeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
@@ -179,11 +174,12 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every other session and login token of the account has ended; this
 	// session moves to the new credentials under a fresh ID.
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
+	now := *id
+	now.CredentialsVersion = version
+	if err := s.sessions.SignIn(r.Context(), &now); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), auth.SessionCredentials, version)
 	s.flash(w, r, "account.password_changed", s.url("account"))
 }
 
