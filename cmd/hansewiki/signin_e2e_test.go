@@ -254,6 +254,37 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	if status := api(personal); status != 200 {
 		t.Errorf("personal access token after the reset: %d", status)
 	}
+
+	// A network admin disables the account and enables it again: the
+	// sessions and login tokens from before stay ended.
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	a.login("anna", "vom-admin-gesetzt-123")
+	loginToken = apiTokenWith(t, m.URL(), "anna", "vom-admin-gesetzt-123")
+	admin := newClient(t, m.URL())
+	admin.login("Koordination", testPassword)
+	for _, disabled := range []string{"true", "false"} {
+		_, page := admin.get("/admin")
+		if status, _, _ := admin.postForm("/admin/users/ANNA/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "disabled": {disabled}}); status != http.StatusSeeOther {
+			t.Fatalf("disabled=%s: %d", disabled, status)
+		}
+	}
+	if status, _ := a.get("/account"); status != http.StatusSeeOther {
+		t.Errorf("a session from before disabling: %d, want signed out", status)
+	}
+	if status := api(loginToken); status != http.StatusUnauthorized {
+		t.Errorf("a login token from before disabling: %d, want 401", status)
+	}
+}
+
+func apiTokenWith(t *testing.T, base, user, password string) string {
+	t.Helper()
+	status, body := newClient(t, base).sendJSON("POST", "/api/v1/auth/login", map[string]string{"username": user, "password": password})
+	var resp struct{ Token string }
+	json.Unmarshal([]byte(body), &resp)
+	if status != 200 || resp.Token == "" {
+		t.Fatalf("API login %s: %d %s", user, status, body)
+	}
+	return resp.Token
 }
 
 // next= after sign-in leads only to a path of this site, whatever encoding
