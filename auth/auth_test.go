@@ -197,7 +197,7 @@ func TestTokens(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t)
 	id := mustUser(t, s, "tim", auth.Grant{City: "luebeck", Role: "author"})
-	secret, tok, err := s.CreateToken(ctx, id.UserID, "Skript", 0, id.Username)
+	secret, tok, err := s.CreateToken(ctx, id.UserID, auth.TokenPersonal, "Skript", 0, id.Username)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,12 +214,12 @@ func TestTokens(t *testing.T) {
 	if _, err := s.TokenIdentity(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("revoked token still works: %v", err)
 	}
-	short, _, _ := s.CreateToken(ctx, id.UserID, "", time.Millisecond, id.Username)
+	short, _, _ := s.CreateToken(ctx, id.UserID, auth.TokenLogin, "", time.Millisecond, id.Username)
 	time.Sleep(5 * time.Millisecond)
 	if _, err := s.TokenIdentity(ctx, short); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("expired token still works: %v", err)
 	}
-	live, _, _ := s.CreateToken(ctx, id.UserID, "", 0, id.Username)
+	live, _, _ := s.CreateToken(ctx, id.UserID, auth.TokenPersonal, "", 0, id.Username)
 	s.SetDisabled(ctx, "tim", true, "test")
 	if _, err := s.TokenIdentity(ctx, live); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("token of a disabled user still works: %v", err)

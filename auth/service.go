@@ -178,15 +178,23 @@ const (
 // LoginTokenLifetime bounds tokens from POST /api/v1/auth/login.
 const LoginTokenLifetime = 12 * time.Hour
 
-// CreateToken makes a personal access token for userID and returns its
-// secret, which is stored only as a SHA-256 hash. ttl 0 means no expiry.
-// Personal tokens outlive password changes; they end when revoked.
-func (s *Service) CreateToken(ctx context.Context, userID int64, name string, ttl time.Duration, actor string) (string, Token, error) {
+// CreateToken makes a bearer token for userID and returns its secret, which
+// is stored only as a SHA-256 hash. ttl 0 means no expiry. Personal tokens
+// outlive password changes and end when revoked; a login token made here
+// ends with the account's current credentials (sign-ins use LoginToken).
+func (s *Service) CreateToken(ctx context.Context, userID int64, kind, name string, ttl time.Duration, actor string) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	if len(name) > 100 {
 		return "", Token{}, invalid("name", "token.name", "the token name may have at most 100 characters")
 	}
-	return s.createToken(ctx, userID, TokenPersonal, name, ttl, nil, actor)
+	var version *int64
+	if kind == TokenLogin {
+		version = new(int64)
+		if err := s.pool.QueryRow(ctx, `SELECT credentials_version FROM users WHERE id = $1`, userID).Scan(version); err != nil {
+			return "", Token{}, err
+		}
+	}
+	return s.createToken(ctx, userID, kind, name, ttl, version, actor)
 }
 
 // LoginToken makes the token of an API sign-in for id. It lasts

@@ -229,7 +229,7 @@ func TestPasswordChangeEndsSessionsAndLoginTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	personal, _, _ := s.CreateToken(ctx, id.UserID, "Skript", 0, "greta")
+	personal, _, _ := s.CreateToken(ctx, id.UserID, auth.TokenPersonal, "Skript", 0, "greta")
 	if _, err := s.SessionIdentity(ctx, id.UserID, there.Identity.CredentialsVersion); err != nil {
 		t.Fatalf("session before the change: %v", err)
 	}

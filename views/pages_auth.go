@@ -185,7 +185,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) accountTokenCreate(w http.ResponseWriter, r *http.Request) {
 	id := auth.FromContext(r.Context())
-	secret, _, err := s.auth.CreateToken(r.Context(), id.UserID, r.PostFormValue("name"), 0, id.Username)
+	secret, _, err := s.auth.CreateToken(r.Context(), id.UserID, auth.TokenPersonal, r.PostFormValue("name"), 0, id.Username)
 	if errors.Is(err, auth.ErrInvalid) {
 		s.showAccount(w, r, http.StatusUnprocessableEntity, "", s.formError(r, err))
 		return

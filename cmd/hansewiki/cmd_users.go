@@ -76,7 +76,7 @@ func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		if err != nil {
 			return err
 		}
-		secret, _, err := m.Auth.CreateToken(ctx, u.ID, *name, 0, actor)
+		secret, _, err := m.Auth.CreateToken(ctx, u.ID, auth.TokenPersonal, *name, 0, actor)
 		if err != nil {
 			return err
 		}
