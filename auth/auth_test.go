@@ -38,11 +38,16 @@ func mustUser(t testing.TB, s *auth.Service, name string, grants ...auth.Grant) 
 			t.Fatal(err)
 		}
 	}
-	id, err := s.Login(ctx, name, password, "192.0.2.1")
+	in, err := s.Login(ctx, auth.Attempt{Username: name, Password: password, Addr: "192.0.2.1", Remember: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return in.Identity
+}
+
+// login is a sign-in of a browser without a device cookie.
+func login(s *auth.Service, user, pw, addr string) (*auth.SignIn, error) {
+	return s.Login(context.Background(), auth.Attempt{Username: user, Password: pw, Addr: addr, Remember: true})
 }
 
 // The permission table of the specification, written out as it stands
@@ -173,15 +178,15 @@ func TestLoginFailuresLookAlikeAndAreThrottled(t *testing.T) {
 	for _, c := range []struct{ user, pw string }{
 		{"greta", "falsches-passwort"}, {"niemand", password}, {"gesperrt", password},
 	} {
-		if _, err := s.Login(ctx, c.user, c.pw, "198.51.100.7"); !errors.Is(err, auth.ErrBadCredentials) {
+		if _, err := login(s, c.user, c.pw, "198.51.100.7"); !errors.Is(err, auth.ErrBadCredentials) {
 			t.Errorf("login %s: %v, want the common ErrBadCredentials", c.user, err)
 		}
 	}
 	// Five failures lock the account for a while, even with the right password.
 	for range 5 {
-		s.Login(ctx, "greta", "falsch-falsch", "203.0.113.9")
+		login(s, "greta", "falsch-falsch", "203.0.113.9")
 	}
-	_, err := s.Login(ctx, "greta", password, "203.0.113.10")
+	_, err := login(s, "greta", password, "203.0.113.10")
 	var th *auth.ThrottledError
 	if !errors.As(err, &th) || th.RetryAfter <= 0 {
 		t.Fatalf("sixth login: %v, want throttled", err)

@@ -97,7 +97,7 @@ func BenchmarkLogin50Concurrent(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for n := i; n < b.N*50; n += 50 {
-				if _, err := s.Login(ctx, fmt.Sprintf("nutzer%d", i), password, fmt.Sprintf("10.0.0.%d", i)); err != nil {
+				if _, err := s.Login(ctx, auth.Attempt{Username: fmt.Sprintf("nutzer%d", i), Password: password, Addr: fmt.Sprintf("10.0.0.%d", i)}); err != nil {
 					failed.Add(1)
 				}
 				done.Add(1)

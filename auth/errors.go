@@ -20,8 +20,17 @@ var (
 type ThrottledError struct{ RetryAfter time.Duration }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed logins; try again in %d minutes", int(e.RetryAfter.Minutes())+1)
+	if e.RetryAfter < time.Minute {
+		return fmt.Sprintf("too many failed logins; try again in %d seconds", e.Seconds())
+	}
+	return fmt.Sprintf("too many failed logins; try again in %d minutes", e.Minutes())
 }
+
+// Seconds is the wait in whole seconds, rounded up (for Retry-After).
+func (e *ThrottledError) Seconds() int { return int((e.RetryAfter + time.Second - 1) / time.Second) }
+
+// Minutes is the wait in whole minutes, rounded up.
+func (e *ThrottledError) Minutes() int { return int((e.RetryAfter + time.Minute - 1) / time.Minute) }
 
 // InvalidError says which input is wrong; Key names a translatable message.
 type InvalidError struct {

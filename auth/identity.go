@@ -28,6 +28,9 @@ type Identity struct {
 	DisplayName string
 	Email       string
 	Grants      []Grant
+	// CredentialsVersion counts the account's password changes; sessions
+	// and login tokens of another version have ended.
+	CredentialsVersion int64
 }
 
 // Name is what the UI calls the user.

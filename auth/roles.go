@@ -28,6 +28,7 @@ func (s *Service) Revoke(ctx context.Context, username, role, city, actor string
 }
 
 func (s *Service) changeRole(ctx context.Context, username, role, city, actor string, grant bool) error {
+	username = NormalizeUsername(username)
 	if !slices.Contains(Roles, role) {
 		return invalid("role", "role.unknown", "the role must be author, reviewer or admin")
 	}

@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,13 +29,8 @@ type Service struct {
 	// whether or not the account exists.
 	dummyHash string
 	Throttle  Throttle
-}
-
-// Throttle limits failed logins within Window.
-type Throttle struct {
-	Window     time.Duration
-	PerAccount int
-	PerAddress int
+	// pruned is when this instance last removed expired throttle rows.
+	pruned atomic.Int64
 }
 
 // Options configure the service.
@@ -78,8 +73,6 @@ type User struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
-
 // NewUser is what creating an account needs.
 type NewUser struct {
 	Username, DisplayName, Email, Password string
@@ -87,8 +80,8 @@ type NewUser struct {
 
 // CreateUser creates an account.
 func (s *Service) CreateUser(ctx context.Context, u NewUser, actor string) (User, error) {
-	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
-	if !usernamePattern.MatchString(u.Username) || u.Username == "hansewiki" {
+	u.Username = NormalizeUsername(u.Username)
+	if !ValidUsername(u.Username) {
 		return User{}, invalid("username", "username.format", "user names have 2–64 characters: a–z, 0–9, dot, hyphen, underscore")
 	}
 	u.Email = strings.TrimSpace(u.Email)
@@ -122,59 +115,6 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser, actor string) (User
 	return out, err
 }
 
-// SetPassword replaces a user's password (administrators, the CLI).
-func (s *Service) SetPassword(ctx context.Context, username, password, actor string) error {
-	if err := checkPassword(password); err != nil {
-		return err
-	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE username = $1`, username, hash)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("user %s: %w", username, ErrNotFound)
-		}
-		return audit(ctx, tx, actor, "user.password", "user:"+username, nil, "")
-	})
-}
-
-// ChangePassword lets a signed-in user replace their own password.
-func (s *Service) ChangePassword(ctx context.Context, id *Identity, old, new, addr string) error {
-	var hash string
-	if err := s.pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, id.UserID).Scan(&hash); err != nil {
-		return err
-	}
-	ok, err := s.hasher.Verify(ctx, hash, old)
-	if err != nil || !ok {
-		return invalid("old_password", "password.wrong", "the current password is not correct")
-	}
-	return s.SetPassword(ctx, id.Username, new, id.Username)
-}
-
-// SetDisabled locks or unlocks an account. A locked account cannot sign
-// in, and its sessions and tokens stop working at once.
-func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, actor string) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $2 WHERE username = $1 AND id <> 1`, username, disabled)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("user %s: %w", username, ErrNotFound)
-		}
-		action := "user.enable"
-		if disabled {
-			action = "user.disable"
-		}
-		return audit(ctx, tx, actor, action, "user:"+username, nil, "")
-	})
-}
-
 // Users lists every account except the system account.
 func (s *Service) Users(ctx context.Context) ([]User, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT id, username, display_name, email, disabled, created_at
@@ -182,76 +122,16 @@ func (s *Service) Users(ctx context.Context) ([]User, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[User])
 }
 
-// Login checks a user name and password, with throttling per account and
-// per client address. Unknown users, wrong passwords and disabled accounts
-// all get ErrBadCredentials after the same amount of work.
-func (s *Service) Login(ctx context.Context, username, password, addr string) (*Identity, error) {
-	username = strings.ToLower(strings.TrimSpace(username))
-	if len(username) > 64 || len(password) > MaxPasswordLen {
-		return nil, ErrBadCredentials
+// User finds an account by name, in any spelling NormalizeUsername accepts.
+func (s *Service) User(ctx context.Context, username string) (User, error) {
+	username = NormalizeUsername(username)
+	rows, _ := s.pool.Query(ctx, `SELECT id, username, display_name, email, disabled, created_at
+		FROM users WHERE username = $1 AND id <> 1`, username)
+	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[User])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, fmt.Errorf("user %s: %w", username, ErrNotFound)
 	}
-	accountKey, addrKey := "user:"+username, "addr:"+addr
-	if wait, err := s.throttled(ctx, accountKey, addrKey); err != nil {
-		return nil, err
-	} else if wait > 0 {
-		return nil, &ThrottledError{RetryAfter: wait}
-	}
-	var id int64
-	var hash string
-	var disabled bool
-	err := s.pool.QueryRow(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = $1 AND id <> 1`, username).
-		Scan(&id, &hash, &disabled)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, err
-	}
-	if err != nil || hash == "" {
-		hash = s.dummyHash
-	}
-	ok, verr := s.hasher.Verify(ctx, hash, password)
-	if verr != nil && !errors.Is(err, pgx.ErrNoRows) {
-		s.log.Error("verifying a password hash", "user", username, "err", verr)
-	}
-	if err != nil || !ok || verr != nil || disabled || hash == s.dummyHash {
-		s.recordFailure(ctx, username, accountKey, addrKey, addr)
-		return nil, ErrBadCredentials
-	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, accountKey); err != nil {
-		return nil, err
-	}
-	if err := audit(ctx, s.pool, username, "login", "user:"+username, nil, addr); err != nil {
-		return nil, err
-	}
-	return s.IdentityByID(ctx, id)
-}
-
-func (s *Service) throttled(ctx context.Context, accountKey, addrKey string) (time.Duration, error) {
-	var accountN, addrN int
-	var oldest *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2), min(at)
-		FROM login_failures WHERE key IN ($1, $2) AND at > now() - $3::interval`,
-		accountKey, addrKey, s.Throttle.Window.String()).Scan(&accountN, &addrN, &oldest)
-	if err != nil {
-		return 0, err
-	}
-	if accountN < s.Throttle.PerAccount && addrN < s.Throttle.PerAddress {
-		return 0, nil
-	}
-	wait := s.Throttle.Window
-	if oldest != nil {
-		wait = time.Until(oldest.Add(s.Throttle.Window))
-	}
-	return max(wait, time.Second), nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, username, accountKey, addrKey, addr string) {
-	_, err := s.pool.Exec(ctx, `INSERT INTO login_failures (key) VALUES ($1), ($2)`, accountKey, addrKey)
-	if err == nil {
-		err = audit(ctx, s.pool, "anonymous", "login.failed", "user:"+username, nil, addr)
-	}
-	if err != nil {
-		s.log.Error("recording a failed login", "err", err)
-	}
+	return u, err
 }
 
 // IdentityByID loads a signed-in user with their roles; disabled or missing
@@ -259,8 +139,8 @@ func (s *Service) recordFailure(ctx context.Context, username, accountKey, addrK
 func (s *Service) IdentityByID(ctx context.Context, userID int64) (*Identity, error) {
 	id := &Identity{}
 	var disabled bool
-	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name, email, disabled FROM users WHERE id = $1 AND id <> 1`, userID).
-		Scan(&id.UserID, &id.Username, &id.DisplayName, &id.Email, &disabled)
+	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name, email, disabled, credentials_version FROM users WHERE id = $1 AND id <> 1`, userID).
+		Scan(&id.UserID, &id.Username, &id.DisplayName, &id.Email, &disabled, &id.CredentialsVersion)
 	if errors.Is(err, pgx.ErrNoRows) || disabled {
 		return nil, ErrUnauthenticated
 	}
@@ -299,12 +179,31 @@ const (
 const LoginTokenLifetime = 12 * time.Hour
 
 // CreateToken makes a bearer token for userID and returns its secret, which
-// is stored only as a SHA-256 hash. ttl 0 means no expiry.
+// is stored only as a SHA-256 hash. ttl 0 means no expiry. Personal tokens
+// outlive password changes and end when revoked; a login token made here
+// ends with the account's current credentials (sign-ins use LoginToken).
 func (s *Service) CreateToken(ctx context.Context, userID int64, kind, name string, ttl time.Duration, actor string) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	if len(name) > 100 {
 		return "", Token{}, invalid("name", "token.name", "the token name may have at most 100 characters")
 	}
+	var version *int64
+	if kind == TokenLogin {
+		version = new(int64)
+		if err := s.pool.QueryRow(ctx, `SELECT credentials_version FROM users WHERE id = $1`, userID).Scan(version); err != nil {
+			return "", Token{}, err
+		}
+	}
+	return s.createToken(ctx, userID, kind, name, ttl, version, actor)
+}
+
+// LoginToken makes the token of an API sign-in for id. It lasts
+// LoginTokenLifetime and ends with the credentials it was issued under.
+func (s *Service) LoginToken(ctx context.Context, id *Identity) (string, Token, error) {
+	return s.createToken(ctx, id.UserID, TokenLogin, "API login", LoginTokenLifetime, &id.CredentialsVersion, id.Username)
+}
+
+func (s *Service) createToken(ctx context.Context, userID int64, kind, name string, ttl time.Duration, version *int64, actor string) (string, Token, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Token{}, err
@@ -319,11 +218,11 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, kind, name stri
 	var tok Token
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var username string
-		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, kind, name, token_hash, expires_at)
-			VALUES ($1, $2, $3, $4, $5)
+		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, kind, name, token_hash, expires_at, credentials_version)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			RETURNING id, kind, name, created_at, expires_at, last_used_at, revoked_at,
 				(SELECT username FROM users WHERE id = $1)`,
-			userID, kind, name, sum[:], expires).Scan(&tok.ID, &tok.Kind, &tok.Name, &tok.CreatedAt, &tok.ExpiresAt, &tok.LastUsedAt, &tok.RevokedAt, &username)
+			userID, kind, name, sum[:], expires, version).Scan(&tok.ID, &tok.Kind, &tok.Name, &tok.CreatedAt, &tok.ExpiresAt, &tok.LastUsedAt, &tok.RevokedAt, &username)
 		if err != nil {
 			return err
 		}
@@ -336,16 +235,18 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, kind, name stri
 }
 
 // TokenIdentity resolves a bearer token. Revoked, expired and unknown
-// tokens, and tokens of disabled users, are ErrUnauthenticated.
+// tokens, tokens of disabled users, and login tokens issued before the
+// password last changed are ErrUnauthenticated.
 func (s *Service) TokenIdentity(ctx context.Context, secret string) (*Identity, error) {
 	if !strings.HasPrefix(secret, "hw_") || len(secret) > 100 {
 		return nil, ErrUnauthenticated
 	}
 	sum := sha256.Sum256([]byte(secret))
 	var userID int64
-	err := s.pool.QueryRow(ctx, `UPDATE api_tokens SET last_used_at = now()
-		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-		RETURNING user_id`, sum[:]).Scan(&userID)
+	err := s.pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now() FROM users u
+		WHERE t.token_hash = $1 AND u.id = t.user_id AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+			AND (t.credentials_version IS NULL OR t.credentials_version = u.credentials_version)
+		RETURNING t.user_id`, sum[:]).Scan(&userID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrUnauthenticated
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -19,7 +20,10 @@ const (
 // Session keys.
 const (
 	SessionUserID = "user_id"
-	SessionCSRF   = "csrf"
+	// SessionCredentials holds the credentials version the session was
+	// signed in under (see SessionIdentity).
+	SessionCredentials = "credentials_version"
+	SessionCSRF        = "csrf"
 )
 
 // Sessions are server-side sessions in PostgreSQL behind an HttpOnly,
@@ -45,4 +49,23 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	m.Cookie.Secure = secure
 	m.Cookie.Path = "/"
 	return &Sessions{SessionManager: m, pool: pool}
+}
+
+// SignIn binds the request's session to id and the credentials version id
+// was checked under, with a new session ID (against fixation) and without
+// the old CSRF token.
+func (s *Sessions) SignIn(ctx context.Context, id *Identity) error {
+	if err := s.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Remove(ctx, SessionCSRF)
+	s.Put(ctx, SessionUserID, id.UserID)
+	s.Put(ctx, SessionCredentials, id.CredentialsVersion)
+	return nil
+}
+
+// UserOf returns the user ID and credentials version the session was signed
+// in with (0, 0 for none); SessionIdentity checks them.
+func (s *Sessions) UserOf(ctx context.Context) (userID, version int64) {
+	return s.GetInt64(ctx, SessionUserID), s.GetInt64(ctx, SessionCredentials)
 }

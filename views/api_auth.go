@@ -69,12 +69,15 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	id, err := s.auth.Login(r.Context(), req.Username, req.Password, clientAddr(r))
+	// A device cookie, if the client keeps one, counts as for the form; the
+	// API sets none (scripts keep no cookies, and this login sets no
+	// ambient credential).
+	in, err := s.auth.Login(r.Context(), attempt(r, req.Username, req.Password, false))
 	if err != nil {
 		s.loginFailed(w, r, err)
 		return
 	}
-	secret, tok, err := s.auth.CreateToken(r.Context(), id.UserID, auth.TokenLogin, "API login", auth.LoginTokenLifetime, id.Username)
+	secret, tok, err := s.auth.LoginToken(r.Context(), in.Identity)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -86,7 +89,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var th *auth.ThrottledError
 	if errors.As(err, &th) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
+		w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
 	}
 	s.apiError(w, r, err)
 }

@@ -50,11 +50,12 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				return
 			}
 			ctx = context.WithValue(auth.WithIdentity(ctx, id), authMethodKey{}, viaToken)
-		} else if uid := s.sessions.GetInt64(ctx, auth.SessionUserID); uid != 0 {
-			id, err := s.auth.IdentityByID(ctx, uid)
+		} else if uid, version := s.sessions.UserOf(ctx); uid != 0 {
+			id, err := s.auth.SessionIdentity(ctx, uid, version)
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
-				// The account was disabled or removed: the session ends now.
+				// The account was disabled or removed, or its password
+				// changed: the session ends now.
 				s.sessions.Destroy(ctx)
 			case err != nil:
 				s.serverError(w, r, err)

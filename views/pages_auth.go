@@ -5,18 +5,56 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"hansewiki/auth"
 )
 
-// localPath keeps redirects after login on this site.
-func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/"
+// deviceCookie names the cookie that marks a browser as having signed in
+// before (auth.Attempt.Devices): one token per account signed in with this
+// browser, newest first, separated by dots.
+const deviceCookie = "hansewiki_device"
+
+func deviceTokens(r *http.Request) []string {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil || c.Value == "" {
+		return nil
 	}
-	return next
+	return strings.Split(c.Value, ".")
+}
+
+// rememberDevice stores the token of a sign-in in the device cookie in place
+// of the one it replaced. The cookie is HttpOnly and holds only random
+// tokens whose hashes the server keeps; it proves nothing but a past
+// sign-in, and it signs nobody in.
+func (s *Server) rememberDevice(w http.ResponseWriter, r *http.Request, in *auth.SignIn) {
+	tokens := []string{in.Device}
+	for _, t := range deviceTokens(r) {
+		if t != in.Replaced && t != "" && len(tokens) < auth.DevicesPerCookie {
+			tokens = append(tokens, t)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: strings.Join(tokens, "."), Path: "/",
+		MaxAge: int(auth.DeviceLifetime.Seconds()), HttpOnly: true, Secure: s.sessions.Cookie.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// attempt is the sign-in a request makes; a browser (remember) gets its
+// device cookie renewed.
+func attempt(r *http.Request, username, password string, remember bool) auth.Attempt {
+	return auth.Attempt{Username: username, Password: password, Addr: clientAddr(r), Devices: deviceTokens(r), Remember: remember}
+}
+
+// throttled says how long to wait, in the reader's language, and
+// sets Retry-After.
+func (s *Server) throttled(w http.ResponseWriter, r *http.Request, th *auth.ThrottledError) string {
+	w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
+	c := s.catalogs[language(r)]
+	if th.RetryAfter < time.Minute {
+		return c.T("login.throttled_seconds", th.Seconds())
+	}
+	return c.T("login.throttled", th.Minutes())
 }
 
 type loginModel struct {
@@ -29,14 +67,14 @@ type loginModel struct {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if auth.FromContext(r.Context()) != nil {
-		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		http.Redirect(w, r, SafeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
 	s.showLogin(w, r, http.StatusOK, "", "")
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, username, msg string) {
-	m := &loginModel{Next: localPath(r.FormValue("next")), Username: username, Error: msg, LoginCSRF: s.csrfToken(r)}
+	m := &loginModel{Next: SafeNext(r.FormValue("next")), Username: username, Error: msg, LoginCSRF: s.csrfToken(r)}
 	m.Title = s.catalogs[language(r)].T("login.title")
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "login", m)
@@ -46,12 +84,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c := s.catalogs[language(r)]
 	username := r.PostFormValue("username")
-	id, err := s.auth.Login(ctx, username, r.PostFormValue("password"), clientAddr(r))
+	in, err := s.auth.Login(ctx, attempt(r, username, r.PostFormValue("password"), true))
 	var th *auth.ThrottledError
 	switch {
 	case errors.As(err, &th):
-		w.Header().Set("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds())+1))
-		s.showLogin(w, r, http.StatusTooManyRequests, username, c.T("login.throttled", int(th.RetryAfter.Minutes())+1))
+		s.showLogin(w, r, http.StatusTooManyRequests, username, s.throttled(w, r, th))
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
 		s.showLogin(w, r, http.StatusUnauthorized, username, c.T("login.failed"))
@@ -60,15 +97,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// A new session ID at login defeats session fixation; a new CSRF token
-	// goes with it.
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.sessions.SignIn(ctx, in.Identity); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.sessions.Remove(ctx, auth.SessionCSRF)
-	s.sessions.Put(ctx, auth.SessionUserID, id.UserID)
-	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
+	s.rememberDevice(w, r, in)
+	http.Redirect(w, r, SafeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -125,17 +159,27 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.showAccount(w, r, http.StatusUnprocessableEntity, "", s.catalogs[language(r)].T("account.mismatch"))
 		return
 	}
-	err := s.auth.ChangePassword(r.Context(), id, r.PostFormValue("old_password"), r.PostFormValue("new_password"), clientAddr(r))
-	if errors.Is(err, auth.ErrInvalid) {
+	version, err := s.auth.ChangePassword(r.Context(), id, r.PostFormValue("old_password"), r.PostFormValue("new_password"), deviceTokens(r))
+	var th *auth.ThrottledError
+	switch {
+	case errors.As(err, &th):
+		s.showAccount(w, r, http.StatusTooManyRequests, "", s.throttled(w, r, th))
+		return
+	case errors.Is(err, auth.ErrInvalid):
 		s.showAccount(w, r, http.StatusUnprocessableEntity, "", s.formError(r, err))
 		return
-	}
-	if err != nil {
+	case err != nil:
 		s.serverError(w, r, err)
 		return
 	}
-	// Other sessions keep working; this one gets a fresh ID.
-	s.sessions.RenewToken(r.Context())
+	// Every other session and login token of the account has ended; this
+	// session moves to the new credentials under a fresh ID.
+	now := *id
+	now.CredentialsVersion = version
+	if err := s.sessions.SignIn(r.Context(), &now); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.flash(w, r, "account.password_changed", s.url("account"))
 }
 

@@ -34,7 +34,8 @@ func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if len(args) < 2 {
 		return errors.New(usage)
 	}
-	sub, username := args[0], args[1]
+	// One spelling of every user name: auth's (what "user add" stored).
+	sub, username := args[0], auth.NormalizeUsername(args[1])
 	fs := newFlags("user "+sub, stderr)
 	name := fs.String("name", "", "display name (add) or token name (token)")
 	email := fs.String("email", "", "e-mail address for notifications")
@@ -69,13 +70,13 @@ func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		if err := m.Auth.SetPassword(ctx, username, pw, actor); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "password of %s changed\n", username)
+		fmt.Fprintf(stdout, "password of %s changed; their sessions and API logins have ended\n", username)
 	case "token":
-		var uid int64
-		if err := m.Pool.QueryRow(ctx, `SELECT id FROM users WHERE username = $1 AND id <> 1`, username).Scan(&uid); err != nil {
-			return fmt.Errorf("user %s: %w", username, auth.ErrNotFound)
+		u, err := m.Auth.User(ctx, username)
+		if err != nil {
+			return err
 		}
-		secret, _, err := m.Auth.CreateToken(ctx, uid, auth.TokenPersonal, *name, 0, actor)
+		secret, _, err := m.Auth.CreateToken(ctx, u.ID, auth.TokenPersonal, *name, 0, actor)
 		if err != nil {
 			return err
 		}
@@ -95,7 +96,7 @@ func cmdRole(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return err
 	}
 	defer m.Close()
-	op, user, role, city := args[0], args[1], args[2], args[3]
+	op, user, role, city := args[0], auth.NormalizeUsername(args[1]), args[2], args[3]
 	if op == "grant" {
 		err = m.Auth.Grant(ctx, user, role, city, cliActor())
 	} else {
