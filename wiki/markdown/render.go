@@ -3,6 +3,7 @@ package markdown
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -66,11 +67,11 @@ func New() *Renderer {
 			// GFM (extension.GFM) with tables aligned by attribute, as the
 			// sanitizer allows no style attribute. No typographer: German
 			// quotes stay as written.
-			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+			boundedTables{},
 			extension.Strikethrough,
 			extension.Linkify,
 			extension.TaskList,
-			extension.Footnote,
+			footnotes{},
 			newHighlighting(),
 			wikiLinks{},
 		),
@@ -99,13 +100,27 @@ var errResolveLen = errors.New("markdown: resolve returned a result of the wrong
 // resolve to city; [[other/slug]] and [[other/slug|text]] to other cities.
 // resolve is called at most once, with all distinct targets.
 func (r *Renderer) Render(src []byte, city string, resolve Resolve) (Result, error) {
+	return r.RenderContext(context.Background(), src, city, resolve)
+}
+
+// RenderContext is Render that gives up, with ctx's error, once ctx ends
+// (a preview whose client left): it checks between parsing, resolving,
+// writing and sanitizing, each linear in the size of src.
+func (r *Renderer) RenderContext(ctx context.Context, src []byte, city string, resolve Resolve) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	st := r.states.Get().(*renderState)
 	defer r.release(st)
 
 	st.ids.reset()
-	ctx := parser.NewContext(parser.WithIDs(&st.ids))
-	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(ctx))
+	pc := parser.NewContext(parser.WithIDs(&st.ids))
+	src = limitNesting(src)
+	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
 
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	var res Result
 	st.home = slug.Make(city, maxSlugLen)
 	st.collect(doc, src, &res)
@@ -129,6 +144,9 @@ func (r *Renderer) Render(src []byte, city string, resolve Resolve) (Result, err
 		}
 	}
 
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	st.raw.Reset()
 	if st.w.Writer == nil {
 		st.w = renderWriter{Writer: bufio.NewWriterSize(&st.raw, 8<<10), st: st}
@@ -139,6 +157,9 @@ func (r *Renderer) Render(src []byte, city string, resolve Resolve) (Result, err
 		return Result{}, fmt.Errorf("markdown: rendering: %w", err)
 	}
 
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	out, err := r.sanitizeRegions(st)
 	if err != nil {
 		return Result{}, fmt.Errorf("markdown: sanitizing: %w", err)

@@ -1,0 +1,161 @@
+package markdown
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// adversarial documents: each generator writes about size bytes of one
+// construct that a parser might handle in more than linear time or space.
+var adversarial = []struct {
+	name string
+	gen  func(size int) string
+}{
+	{"footnotes", func(size int) string {
+		n := size / 20
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "x[^%d]\n", i)
+		}
+		b.WriteString("\n")
+		for i := range n {
+			fmt.Fprintf(&b, "[^%d]: y\n", i)
+		}
+		return b.String()
+	}},
+	{"footnotes-one-label", func(size int) string {
+		return strings.Repeat("x[^a] ", size/6) + "\n\n[^a]: y\n"
+	}},
+	{"footnotes-unused", func(size int) string {
+		var b strings.Builder
+		for i := range size / 12 {
+			fmt.Fprintf(&b, "[^%d]: y\n", i)
+		}
+		return b.String() + strings.Repeat("[^zz] ", 100)
+	}},
+	{"nested-quotes", func(size int) string {
+		return strings.Repeat("> ", size/4) + "x\n" + strings.Repeat("y\n", size/4)
+	}},
+	{"nested-lists", func(size int) string {
+		return strings.Repeat("- ", size/4) + "x\n" + strings.Repeat("y\n", size/4)
+	}},
+	{"indented-lists", func(size int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < size; i++ {
+			b.WriteString(strings.Repeat("  ", i%50) + "- x\n")
+		}
+		return b.String()
+	}},
+	{"links", func(size int) string { return strings.Repeat("[a](/b \"c\") ", size/12) }},
+	{"unclosed-brackets", func(size int) string { return strings.Repeat("[a ", size/3) }},
+	{"brackets-then-close", func(size int) string { return strings.Repeat("[", size/2) + strings.Repeat("](x)", size/8) }},
+	{"wiki-links", func(size int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < size; i++ {
+			fmt.Fprintf(&b, "[[rostock/seite-%d]] ", i)
+		}
+		return b.String()
+	}},
+	{"table-rows", func(size int) string {
+		return "| a | b | c |\n|---|---|---|\n" + strings.Repeat("| x | [[y]] | *z* |\n", size/20)
+	}},
+	{"table-wide-header", func(size int) string {
+		k := size / 8
+		return strings.Repeat("|a", k) + "|\n" + strings.Repeat("|-", k) + "|\n" + strings.Repeat("x\n", size/4)
+	}},
+	{"emphasis-runs", func(size int) string { return strings.Repeat("*a **b _c ", size/10) }},
+	{"emphasis-closers", func(size int) string { return strings.Repeat("*", size/2) + strings.Repeat("a*", size/4) }},
+	{"raw-html", func(size int) string { return strings.Repeat("<div><span>", size/11) }},
+}
+
+// renderCost renders src once and reports the CPU time the process spent
+// (not wall time, which on a shared machine mostly measures the others)
+// and the bytes allocated.
+func renderCost(t *testing.T, r *Renderer, src []byte) (time.Duration, uint64) {
+	t.Helper()
+	resolve := func(targets []Link) ([]Target, error) { return make([]Target, len(targets)), nil }
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := cpuTime(t)
+	if _, err := r.Render(src, "luebeck", resolve); err != nil {
+		t.Fatal(err)
+	}
+	d := cpuTime(t) - start
+	runtime.ReadMemStats(&after)
+	return d, after.TotalAlloc - before.TotalAlloc
+}
+
+// cpuTime is the user and system time the process has used.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestRenderScalesLinearly renders each adversarial document at n and 8n
+// bytes: a linear renderer needs about 8 times the time and memory, a
+// quadratic one 64 times. It compares ratios (best of three runs), so a
+// slow machine does not matter, and allows 4× the linear ratio for the
+// noise of a busy one; no time limit is asserted.
+func TestRenderScalesLinearly(t *testing.T) {
+	const small, factor = 64 << 10, 8
+	if testing.Short() {
+		t.Skip("renders about 40 MiB of Markdown")
+	}
+	r := New()
+	for _, tc := range adversarial {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := []byte(tc.gen(small)), []byte(tc.gen(factor*small))
+			var ta, tb []time.Duration
+			var ma, mb uint64
+			for range 3 {
+				d, m := renderCost(t, r, a)
+				ta, ma = append(ta, d), m
+				d, m = renderCost(t, r, b)
+				tb, mb = append(tb, d), m
+			}
+			timeRatio := float64(slices.Min(tb)) / float64(slices.Min(ta))
+			memRatio := float64(mb) / float64(ma)
+			t.Logf("%d→%d bytes: time ×%.1f (%v→%v), memory ×%.1f (%d→%d KiB)",
+				len(a), len(b), timeRatio, slices.Min(ta), slices.Min(tb), memRatio, ma>>10, mb>>10)
+			if memRatio > 1.5*factor {
+				t.Errorf("memory grows ×%.1f for %d× the input: not linear", memRatio, factor)
+			}
+			if timeRatio > 4*factor {
+				t.Errorf("time grows ×%.1f for %d× the input: not linear", timeRatio, factor)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderAdversarial renders each adversarial document at the
+// 1 MiB body limit. Run with
+//
+//	go test ./wiki/markdown -run '^$' -bench RenderAdversarial -benchmem
+func BenchmarkRenderAdversarial(b *testing.B) {
+	r := New()
+	resolve := func(targets []Link) ([]Target, error) { return make([]Target, len(targets)), nil }
+	for _, tc := range adversarial {
+		src := []byte(tc.gen(1 << 20))
+		if len(src) > 1<<20 {
+			src = src[:1<<20]
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				if _, err := r.Render(src, "luebeck", resolve); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
