@@ -51,10 +51,21 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		s.serverError(w, r, err)
 		return
 	}
+	// Stored renderings are made for the article's readers; this viewer
+	// (say the proposal's author from another city) may know less.
+	reader := s.readerOf(r)
+	if err := s.store.RenderFor(ctx, reader, m.Proposed); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	m.Body = template.HTML(m.Proposed.HTML)
 	base := &wiki.Revision{}
 	if c.BaseRevision != nil {
 		if base, err = s.workflow.Revision(ctx, c, *c.BaseRevision); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if err := s.store.RenderFor(ctx, reader, base); err != nil {
 			s.serverError(w, r, err)
 			return
 		}

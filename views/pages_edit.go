@@ -221,9 +221,9 @@ func savedKey(c *workflow.Change) string {
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel, city, body string) {
-	res, err := s.store.Preview(r.Context(), city, wiki.Visibility(m.Form.Visibility), body)
+	res, err := s.store.Preview(r.Context(), s.readerOf(r), city, wiki.Visibility(m.Form.Visibility), body)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.editorError(w, r, m, err)
 		return
 	}
 	m.Preview = template.HTML(res.HTML) // sanitized by the Markdown pipeline
@@ -257,17 +257,39 @@ func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorMo
 	s.renderEditor(w, r, status, m)
 }
 
+// maxPreviewForm bounds the form of a live preview: the Markdown limit
+// plus room for percent-encoding (up to three bytes a byte) and the other
+// fields. The Markdown itself is held to wiki.MaxBodyBytes by Preview.
+const maxPreviewForm = 3*wiki.MaxBodyBytes + 64<<10
+
 // previewFragment renders Markdown for the editor's live preview. It
 // answers an HTML fragment produced by the same sanitizing pipeline as
-// saved revisions.
+// saved revisions, with wiki links as this reader may see them; a text
+// too large to save is 413, and rendering stops when the client leaves.
 func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxPreviewForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "text too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
 	city := r.PostFormValue("city")
 	if _, err := s.store.City(r.Context(), city); err != nil {
 		http.Error(w, "unknown city", http.StatusBadRequest)
 		return
 	}
-	res, err := s.store.Preview(r.Context(), city, wiki.Visibility(r.PostFormValue("visibility")), r.PostFormValue("body"))
-	if err != nil {
+	res, err := s.store.Preview(r.Context(), s.readerOf(r), city, wiki.Visibility(r.PostFormValue("visibility")), r.PostFormValue("body"))
+	switch {
+	case errors.Is(err, wiki.ErrTooLarge):
+		http.Error(w, "text too large", http.StatusRequestEntityTooLarge)
+		return
+	case r.Context().Err() != nil:
+		return // the client left; nobody reads an answer
+	case err != nil:
 		s.serverError(w, r, err)
 		return
 	}

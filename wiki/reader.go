@@ -65,3 +65,40 @@ func (r Reader) sqlFilter(visCol, cityCol string, args *[]any) string {
 	*args = append(*args, r.Cities)
 	return "(" + visCol + " IN ('public', 'network') OR " + cityCol + " = ANY($" + strconv.Itoa(len(*args)) + "))"
 }
+
+// Audience is the reader with the least access among everyone who may read
+// an article of city with visibility v: anonymous for a public article, any
+// member for a network one, a member of city for a city-only one. What this
+// reader may not read, some reader of the article may not either, so a
+// rendering shared by all of them must not reveal it.
+func Audience(city string, v Visibility) Reader {
+	switch v {
+	case Network:
+		return Reader{Member: true}
+	case CityVis:
+		return Reader{Member: true, Cities: []string{city}}
+	}
+	return Reader{}
+}
+
+// Intersect returns the reader who may read exactly what both r and o may
+// read: a rendering for one viewer of an article shows neither more than
+// the viewer nor more than the article's audience may know.
+func (r Reader) Intersect(o Reader) Reader {
+	if !r.Member || !o.Member {
+		return Reader{}
+	}
+	switch {
+	case slices.Contains(r.Cities, AllCities):
+		return o
+	case slices.Contains(o.Cities, AllCities):
+		return r
+	}
+	out := Reader{Member: true}
+	for _, c := range r.Cities {
+		if slices.Contains(o.Cities, c) {
+			out.Cities = append(out.Cities, c)
+		}
+	}
+	return out
+}

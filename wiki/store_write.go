@@ -42,7 +42,7 @@ func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID
 	if err := checkTopics(ctx, tx, d.Topics); err != nil {
 		return Revision{}, err
 	}
-	res, err := s.render(ctx, tx, d.City, d.Visibility, d.Body)
+	res, err := s.render(ctx, tx, d.City, Audience(d.City, d.Visibility), d.Body)
 	if err != nil {
 		return Revision{}, err
 	}
@@ -95,28 +95,28 @@ func checkTopics(ctx context.Context, tx pgx.Tx, topics []string) error {
 	return nil
 }
 
-// render runs the Markdown pipeline for a revision of an article of city
-// with visibility vis, resolving wiki links against the articles published
-// as seen by tx. A link written without text shows the target's title when
-// every reader of the revision may read the target (a public target; a
-// network one from a network or city-only revision; a city-only one of the
-// same city from a city-only revision); otherwise its address as written.
-func (s *Store) render(ctx context.Context, tx pgx.Tx, city string, vis Visibility, body string) (markdown.Result, error) {
+// render runs the Markdown pipeline for an article of city, resolving wiki
+// links against the articles published as seen by tx. A link shows as an
+// existing article (its class, and its title where written without text)
+// only when audience may read the target; to everyone else it looks
+// exactly like a link to an article that does not exist. audience is the
+// least-privileged reader of the rendering: Audience of the revision for
+// stored HTML, intersected with the viewer for a preview or a proposal.
+func (s *Store) render(ctx context.Context, tx pgx.Tx, city string, audience Reader, body string) (markdown.Result, error) {
 	resolve := func(targets []markdown.Link) ([]markdown.Target, error) {
 		cities := make([]string, len(targets))
 		slugs := make([]string, len(targets))
 		for i, t := range targets {
 			cities[i], slugs[i] = t.City, t.Slug
 		}
-		rows, _ := tx.Query(ctx, `SELECT r.id IS NOT NULL,
-				CASE WHEN r.visibility = 'public'
-				       OR (r.visibility = 'network' AND $3 IN ('network', 'city'))
-				       OR (r.visibility = 'city' AND $3 = 'city' AND a.city = $4)
-				     THEN r.title ELSE '' END
+		args := []any{cities, slugs}
+		readable := "COALESCE(" + audience.sqlFilter("r.visibility", "a.city", &args) + ", false)"
+		rows, _ := tx.Query(ctx, `SELECT r.id IS NOT NULL AND `+readable+`,
+				CASE WHEN `+readable+` THEN r.title ELSE '' END
 			FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(city, slug, n)
 			LEFT JOIN articles a ON a.city = t.city AND a.slug = t.slug
 			LEFT JOIN revisions r ON r.id = a.published_revision_id
-			ORDER BY t.n`, cities, slugs, string(vis), city)
+			ORDER BY t.n`, args...)
 		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (markdown.Target, error) {
 			var t markdown.Target
 			var title *string
@@ -127,7 +127,7 @@ func (s *Store) render(ctx context.Context, tx pgx.Tx, city string, vis Visibili
 			return t, err
 		})
 	}
-	res, err := s.renderer.Render([]byte(body), city, resolve)
+	res, err := s.renderer.RenderContext(ctx, []byte(body), city, resolve)
 	if err != nil {
 		return res, fmt.Errorf("rendering: %w", err)
 	}
@@ -214,9 +214,10 @@ func (s *Store) SetArchived(ctx context.Context, tx pgx.Tx, articleID int64, arc
 	return err == nil, err
 }
 
-// rerenderLinkers refreshes the stored rendering of published revisions
-// that link to city/slug: their links are no longer marked missing, and
-// show the target's current title where they may.
+// rerenderLinkers refreshes the stored rendering of every revision that
+// links to city/slug (published, earlier and proposed ones): a link turns
+// from missing to present, or back when the target narrowed beyond the
+// revision's readers, and shows the target's current title where it may.
 func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug string) error {
 	type linker struct {
 		ID         int64
@@ -224,20 +225,19 @@ func (s *Store) rerenderLinkers(ctx context.Context, tx pgx.Tx, city, slug strin
 		Visibility Visibility
 		Body       string
 	}
-	rows, _ := tx.Query(ctx, `SELECT r.id, a.city, r.visibility, r.body FROM article_links l
-		JOIN articles a ON a.id = l.from_article_id
-		JOIN revisions r ON r.id = a.published_revision_id
-		WHERE l.to_city = $1 AND l.to_slug = $2`, city, slug)
+	rows, _ := tx.Query(ctx, `SELECT r.id, a.city, r.visibility, r.body FROM revisions r
+		JOIN articles a ON a.id = r.article_id
+		WHERE r.links @> ARRAY[$1::text]`, city+"/"+slug)
 	linkers, err := pgx.CollectRows(rows, pgx.RowToStructByPos[linker])
 	if err != nil {
 		return err
 	}
 	for _, l := range linkers {
-		res, err := s.render(ctx, tx, l.City, l.Visibility, l.Body)
+		res, err := s.render(ctx, tx, l.City, Audience(l.City, l.Visibility), l.Body)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE revisions SET html = $2 WHERE id = $1`, l.ID, res.HTML); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE revisions SET html = $2 WHERE id = $1 AND html <> $2`, l.ID, res.HTML); err != nil {
 			return err
 		}
 	}
@@ -399,17 +399,38 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 	return err
 }
 
-// Preview renders Markdown for an article of city with visibility vis the
-// way a saved revision would be rendered, with wiki links resolved against
-// published articles. An unknown visibility counts as public.
-func (s *Store) Preview(ctx context.Context, city string, vis Visibility, body string) (markdown.Result, error) {
+// Preview renders Markdown for an article of city with visibility vis
+// for reader, with wiki links resolved against published articles: a link
+// shows as existing only where both the reader and every reader of such an
+// article may read the target (RenderFor). An unknown visibility counts as
+// public; a body over MaxBodyBytes is ErrTooLarge, as it could not be saved.
+func (s *Store) Preview(ctx context.Context, reader Reader, city string, vis Visibility, body string) (markdown.Result, error) {
+	if len(body) > MaxBodyBytes {
+		return markdown.Result{}, fmt.Errorf("the text exceeds %d KiB: %w", MaxBodyBytes>>10, ErrTooLarge)
+	}
 	if !vis.Valid() {
 		vis = Public
 	}
+	return s.renderFor(ctx, Audience(city, vis).Intersect(reader), city, body)
+}
+
+// RenderFor renders rev again for one viewer (a proposal on its change
+// page): its stored HTML was made for the revision's readers, and the
+// viewer, say a proposal's author from another city, may know less.
+func (s *Store) RenderFor(ctx context.Context, reader Reader, rev *Revision) error {
+	res, err := s.renderFor(ctx, Audience(rev.City, rev.Visibility).Intersect(reader), rev.City, rev.Body)
+	if err != nil {
+		return err
+	}
+	rev.HTML = res.HTML
+	return nil
+}
+
+func (s *Store) renderFor(ctx context.Context, audience Reader, city, body string) (markdown.Result, error) {
 	var res markdown.Result
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
-		res, err = s.render(ctx, tx, city, vis, body)
+		res, err = s.render(ctx, tx, city, audience, body)
 		return err
 	})
 	return res, err
