@@ -126,6 +126,9 @@ type Mailer struct {
 	Poll time.Duration
 	// MaxBackoff caps the wait between attempts (default 30 min).
 	MaxBackoff time.Duration
+	// mayKnow, when set, is asked right before a notification's mail is
+	// sent whether its recipient may still read the article it names.
+	mayKnow func(ctx context.Context, q querier, userID, changeID, articleID int64) (bool, error)
 
 	wake chan struct{}
 }
@@ -143,6 +146,16 @@ func (m *Mailer) Wake() {
 	case m.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Mailer returns the mailer for the service's mail settings. Right before
+// sending, it checks with the visibility rule that each recipient may still
+// read the article the mail names; a mail to someone who may not any more
+// is dropped unsent.
+func (s *Service) Mailer(log *slog.Logger) *Mailer {
+	m := NewMailer(s.pool, s.Mail, log)
+	m.mayKnow = s.mayKnow
+	return m
 }
 
 // Run sends mail until ctx ends.
@@ -189,12 +202,14 @@ func (m *Mailer) purgeSent(ctx context.Context) {
 func (m *Mailer) SendDue(ctx context.Context) (int, error) {
 	handled := 0
 	err := pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT id, to_addr, subject, body, message_id, attempts FROM mail_queue
+		rows, _ := tx.Query(ctx, `SELECT id, to_addr, subject, body, message_id, attempts, user_id, change_id, article_id
+			FROM mail_queue
 			WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED`)
 		type queued struct {
 			ID                     int64
 			To, Subject, Body, MID string
 			Attempts               int
+			User, Change, Article  *int64
 		}
 		due, err := pgx.CollectRows(rows, pgx.RowToStructByPos[queued])
 		if err != nil {
@@ -202,6 +217,20 @@ func (m *Mailer) SendDue(ctx context.Context) (int, error) {
 		}
 		for _, q := range due {
 			handled++
+			if m.mayKnow != nil && q.User != nil && q.Change != nil && q.Article != nil {
+				ok, err := m.mayKnow(ctx, tx, *q.User, *q.Change, *q.Article)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					// It names an article its recipient may no longer read.
+					m.log.Info("mail withheld: the recipient may no longer read the article", "mail", q.ID)
+					if _, err := tx.Exec(ctx, `DELETE FROM mail_queue WHERE id = $1`, q.ID); err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if err := m.send(ctx, q.To, q.Subject, q.Body, q.MID); err != nil {
 				wait := min(time.Duration(1<<min(q.Attempts, 20))*time.Second, m.MaxBackoff)
 				if _, err2 := tx.Exec(ctx, `UPDATE mail_queue SET attempts = attempts + 1, last_error = $2,

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hansewiki/auth"
+	"hansewiki/wiki"
 )
 
 // notifyReviewers tells the reviewers of the change's city, except its
@@ -63,13 +65,24 @@ func activeUsers(ctx context.Context, tx pgx.Tx, names []string, author int64) (
 // notify writes in-app notifications and, with mail configured, queues an
 // e-mail for every recipient with an address, in the transition's
 // transaction. comment is the reviewer's reason for a decision ("": none).
+// A recipient who may not know the article (mayKnow) is left out: a
+// notification names it.
 func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, c *Change, actor, comment string) error {
 	slices.Sort(userIDs)
 	userIDs = slices.Compact(userIDs)
+	var told int
 	for _, uid := range userIDs {
+		ok, err := s.mayKnow(ctx, tx, uid, c.ID, c.ArticleID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		told++
 		var nid int64
 		var email string
-		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor, comment)
+		err = tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor, comment)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
 			uid, kind, c.ID, c.ArticleID, actor, comment).Scan(&nid, &email)
 		if err != nil {
@@ -79,16 +92,52 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 			continue
 		}
 		subject, body := s.Mail.compose(kind, c, actor, comment)
-		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id) VALUES ($1, $2, $3, $4)`,
-			email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname())); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, change_id, article_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, c.ID, c.ArticleID); err != nil {
 			return err
 		}
 	}
-	if s.Mail != nil && len(userIDs) > 0 {
+	if s.Mail != nil && told > 0 {
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
 		return err
 	}
 	return nil
+}
+
+// mayKnow reports whether user userID may be told about the article of
+// change changeID: the visibility rule (wiki.Reader) for the user's current
+// roles, applied to the article as published (before its first
+// publication: as proposed). The change's author is always told about
+// their own change. A disabled or deleted account is told nothing. It is
+// asked when a notification is written, when it is shown and when its
+// mail is sent, as roles and visibility change in between.
+func (s *Service) mayKnow(ctx context.Context, q querier, userID, changeID, articleID int64) (bool, error) {
+	var city, vis string
+	var author int64
+	err := q.QueryRow(ctx, `SELECT a.city, coalesce(p.visibility, r.visibility), c.author_id
+		FROM change_requests c
+		JOIN articles a ON a.id = c.article_id
+		JOIN revisions r ON r.id = c.revision_id
+		LEFT JOIN revisions p ON p.id = a.published_revision_id
+		WHERE c.id = $1 AND a.id = $2`, changeID, articleID).Scan(&city, &vis, &author)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if author == userID {
+		return true, nil
+	}
+	id, err := s.perm.IdentityByID(ctx, userID)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.Reader(id).CanRead(city, wiki.Visibility(vis)), nil
 }
 
 // Notification is one entry of a user's notification centre.
@@ -106,22 +155,60 @@ type Notification struct {
 	Read      bool
 }
 
-// Notifications returns the user's newest notifications.
+// Notifications returns the user's newest notifications about articles
+// the user may read now (see notificationRows).
 func (s *Service) Notifications(ctx context.Context, id *auth.Identity, limit int) ([]Notification, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
-			coalesce((SELECT r.title FROM change_requests c JOIN revisions r ON r.id = c.revision_id WHERE c.id = n.change_id), ''),
-			n.actor, n.comment, n.created_at, n.read_at IS NOT NULL
-		FROM notifications n LEFT JOIN articles a ON a.id = n.article_id
-		WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT $2`, id.UserID, limit)
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Notification])
+	return s.notificationRows(ctx, id, false, limit)
 }
 
-// UnreadCount is the number shown next to the bell.
+// UnreadCount is the number shown next to the bell: of the notifications
+// the list would show, so the number reveals nothing the list hides.
 func (s *Service) UnreadCount(ctx context.Context, id *auth.Identity) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, id.UserID).Scan(&n)
-	return n, err
+	list, err := s.notificationRows(ctx, id, true, maxUnread)
+	return len(list), err
 }
+
+// maxUnread bounds the unread notifications counted for the bell.
+const maxUnread = 1000
+
+// notificationRows lists the user's notifications, newest first, leaving
+// out those about an article the user may not read now (it became
+// city-only since, or a role was revoked): the visibility rule with the
+// identity's current roles, as in mayKnow. The author of a change always
+// sees the notifications about it.
+func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unread bool, limit int) ([]Notification, error) {
+	reader := s.Reader(id)
+	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
+			coalesce(r.title, ''), n.actor, n.comment, n.created_at, n.read_at IS NOT NULL,
+			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
+		FROM notifications n
+		LEFT JOIN articles a ON a.id = n.article_id
+		LEFT JOIN change_requests c ON c.id = n.change_id
+		LEFT JOIN revisions r ON r.id = c.revision_id
+		LEFT JOIN revisions p ON p.id = a.published_revision_id
+		WHERE n.user_id = $1 AND (NOT $2 OR n.read_at IS NULL)
+		ORDER BY n.id DESC`, id.UserID, unread)
+	var out []Notification
+	var n Notification
+	var vis string
+	var own bool
+	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.Kind, &n.ChangeID, &n.City, &n.Slug, &n.Title, &n.Actor, &n.Comment,
+		&n.CreatedAt, &n.Read, &vis, &own}, func() error {
+		if len(out) >= limit {
+			return errEnough
+		}
+		if own || reader.CanRead(n.City, wiki.Visibility(vis)) {
+			out = append(out, n)
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		err = nil
+	}
+	return out, err
+}
+
+var errEnough = errors.New("enough rows")
 
 // MarkRead marks all of the user's notifications read.
 func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {

@@ -25,6 +25,9 @@ type Permissions interface {
 	CitiesWhere(id *auth.Identity, a auth.Action) []string
 	// Holders lists who may perform a in city, for whom to notify.
 	Holders(a auth.Action, city string) []auth.Holder
+	// IdentityByID loads a user with their roles (for a notification's
+	// recipient); a disabled account is auth.ErrUnauthenticated.
+	IdentityByID(ctx context.Context, userID int64) (*auth.Identity, error)
 }
 
 // Service runs change requests through review.

@@ -118,7 +118,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 		m.Workflow.Mail = mail
-		m.Mailer = workflow.NewMailer(m.Pool, mail, m.Log)
+		m.Mailer = m.Workflow.Mailer(m.Log)
 	}
 	return nil
 }
