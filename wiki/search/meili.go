@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/meilisearch/meilisearch-go"
 
 	"hansewiki/wiki"
@@ -121,6 +122,46 @@ type meiliResponse struct {
 	FacetDistribution  map[string]map[string]int `json:"facetDistribution"`
 }
 
+// unapplied returns a filter that leaves out the articles r may not read as
+// they are now but whose narrowing (another visibility, archived, moved,
+// unpublished) Meilisearch has not applied yet: the publishing transaction
+// queues them in the outbox, and the worker removes the row only after
+// Meilisearch has applied the change. Without it, a search right after an
+// approval answered could still find an article that just became
+// city-only, for as long as the worker takes. It is "" when nothing is
+// pending for r.
+func (m *Meili) unapplied(ctx context.Context, r wiki.Reader) (string, error) {
+	var args []any
+	readable := SQLFilter(r, "v.visibility", "a.city", &args)
+	rows, _ := m.pg.pool.Query(ctx, `SELECT DISTINCT o.article_id FROM search_outbox o
+		LEFT JOIN articles a ON a.id = o.article_id
+		LEFT JOIN revisions v ON v.id = a.published_revision_id
+		WHERE a.id IS NULL OR a.archived OR v.id IS NULL OR NOT `+readable, args...)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return "", fmt.Errorf("search: reading the outbox: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return "NOT id IN [" + strings.Join(s, ", ") + "]", nil
+}
+
+// readerFilters is the reader's filter, together with the exclusion of
+// articles whose narrowing Meilisearch has not applied yet.
+func (m *Meili) readerFilters(ctx context.Context, r wiki.Reader) ([]string, error) {
+	f := []string{MeiliFilter(r)}
+	pending, err := m.unapplied(ctx, r)
+	if pending != "" {
+		f = append(f, pending)
+	}
+	return f, err
+}
+
 // filters is the reader's filter and the query's, all of which must hold.
 func meiliFilters(r wiki.Reader, q Query) []string {
 	f := []string{MeiliFilter(r)}
@@ -188,7 +229,15 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, q.Text, m.searchRequest(r, q))
+	req := m.searchRequest(r, q)
+	pending, err := m.unapplied(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if pending != "" {
+		req.Filter = append(req.Filter.([]string), pending)
+	}
+	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, q.Text, req)
 	if err != nil {
 		return nil, fmt.Errorf("meilisearch search: %w", err)
 	}
@@ -270,10 +319,14 @@ func (m *Meili) Suggest(ctx context.Context, r wiki.Reader, prefix string, n int
 	if prefix == "" {
 		return []Suggestion{}, nil
 	}
+	filter, err := m.readerFilters(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, prefix, &meilisearch.SearchRequest{
 		Query:                prefix,
 		Limit:                int64(suggestLimit(n)),
-		Filter:               []string{MeiliFilter(r)},
+		Filter:               filter,
 		AttributesToSearchOn: []string{"title", "translit"},
 		AttributesToRetrieve: []string{"city", "slug", "title"},
 		Locales:              searchLocales,
@@ -306,7 +359,11 @@ func (m *Meili) Similar(ctx context.Context, r wiki.Reader, city, slug string, n
 	if len(words) == 0 {
 		return []Hit{}, nil
 	}
-	filter := []string{MeiliFilter(r), "city != " + meiliString(src.City), "id != " + strconv.FormatInt(src.ID, 10)}
+	filter, err := m.readerFilters(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	filter = append(filter, "city != "+meiliString(src.City), "id != "+strconv.FormatInt(src.ID, 10))
 	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, strings.Join(words, " "), &meilisearch.SearchRequest{
 		Query:                strings.Join(words, " "),
 		Limit:                int64(suggestLimit(n)),
