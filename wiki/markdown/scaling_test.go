@@ -76,7 +76,7 @@ var adversarial = []struct {
 // renderCost renders src once and reports the CPU time the process spent
 // (not wall time, which on a shared machine mostly measures the others)
 // and the bytes allocated.
-func renderCost(t *testing.T, r *Renderer, src []byte) (time.Duration, uint64) {
+func renderCost(t testing.TB, r *Renderer, src []byte) (time.Duration, uint64) {
 	t.Helper()
 	resolve := func(targets []Link) ([]Target, error) { return make([]Target, len(targets)), nil }
 	var before, after runtime.MemStats
@@ -92,7 +92,7 @@ func renderCost(t *testing.T, r *Renderer, src []byte) (time.Duration, uint64) {
 }
 
 // cpuTime is the user and system time the process has used.
-func cpuTime(t *testing.T) time.Duration {
+func cpuTime(t testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		t.Fatal(err)
@@ -158,4 +158,43 @@ func BenchmarkRenderAdversarial(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzRenderScales repeats a fuzzed fragment to about 16 KiB and to 8 times
+// that, and fails when rendering the larger document allocates or computes
+// far more than 8 times as much: it searches for constructs like the
+// adversarial ones above. Run with
+//
+//	go test ./wiki/markdown -run '^$' -fuzz FuzzRenderScales -fuzztime 5m
+func FuzzRenderScales(f *testing.F) {
+	for _, tc := range adversarial {
+		f.Add(tc.gen(64))
+	}
+	f.Add("x[^1]\n\n[^1]: y\n")
+	f.Add("> - 1. [a](b) *c* [[d]]\n")
+	r := New()
+	f.Fuzz(func(t *testing.T, fragment string) {
+		if testing.Short() || len(fragment) == 0 || len(fragment) > 256 {
+			t.Skip()
+		}
+		small := strings.Repeat(fragment, (16<<10)/len(fragment)+1)
+		large := strings.Repeat(fragment, 8*((16<<10)/len(fragment)+1))
+		var ts, tl []time.Duration
+		var ms, ml uint64
+		for range 3 {
+			d, m := renderCost(t, r, []byte(small))
+			ts, ms = append(ts, d), m
+			d, m = renderCost(t, r, []byte(large))
+			tl, ml = append(tl, d), m
+		}
+		// CPU time below a few milliseconds is mostly clock granularity.
+		if smin := slices.Min(ts); smin > 2*time.Millisecond {
+			if ratio := float64(slices.Min(tl)) / float64(smin); ratio > 40 {
+				t.Errorf("8× the input takes ×%.1f the time: %q", ratio, fragment)
+			}
+		}
+		if ratio := float64(ml) / float64(ms); ratio > 16 {
+			t.Errorf("8× the input allocates ×%.1f the memory: %q", ratio, fragment)
+		}
+	})
 }
