@@ -405,8 +405,8 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 // article may read the target (RenderFor). An unknown visibility counts as
 // public; a body over MaxBodyBytes is ErrTooLarge, as it could not be saved.
 func (s *Store) Preview(ctx context.Context, reader Reader, city string, vis Visibility, body string) (markdown.Result, error) {
-	if len(body) > MaxBodyBytes {
-		return markdown.Result{}, fmt.Errorf("the text exceeds %d KiB: %w", MaxBodyBytes>>10, ErrTooLarge)
+	if err := checkBodySize(body); err != nil {
+		return markdown.Result{}, err
 	}
 	if !vis.Valid() {
 		vis = Public

@@ -36,10 +36,8 @@ func (d *Draft) Normalize() error {
 	if strings.ContainsAny(d.Title, "\r\n\t") {
 		return invalid("title", "title.line", "the title must be a single line")
 	}
-	if len(d.Body) > MaxBodyBytes {
-		e := invalid("body", "body.size", "the text may be at most %d KiB", MaxBodyBytes>>10)
-		e.TooLarge = true
-		return e
+	if err := checkBodySize(d.Body); err != nil {
+		return err
 	}
 	d.Body = strings.ReplaceAll(d.Body, "\r\n", "\n")
 	d.Summary = strings.TrimSpace(d.Summary)
@@ -107,4 +105,15 @@ func normalizeList(in []string, field string, norm func(string) string) ([]strin
 		return nil, invalid(field, field+".count", "at most %d entries in %s", MaxTags, field)
 	}
 	return out, nil
+}
+
+// checkBodySize is the body limit, for saving and previewing alike: an
+// InvalidError on the body that is also ErrTooLarge (413).
+func checkBodySize(body string) error {
+	if len(body) <= MaxBodyBytes {
+		return nil
+	}
+	e := invalid("body", "body.size", "the text may be at most %d KiB", MaxBodyBytes>>10)
+	e.TooLarge = true
+	return e
 }
