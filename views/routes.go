@@ -144,7 +144,15 @@ func (s *Server) authorize(rt route) http.HandlerFunc {
 			s.fail(w, r, wiki.ErrForbidden, "")
 			return
 		}
+		before := s.store.Changes()
 		rt.h(w, r)
+		// The request published or archived: drop cached pages before the
+		// answer leaves (the notification does it for the other instances,
+		// and arrives here a moment later), so that once an approval has
+		// answered no cached page or feed shows what it narrowed.
+		if s.store.Changes() != before {
+			s.cache.flush()
+		}
 	}
 }
 

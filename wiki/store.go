@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +19,11 @@ type Store struct {
 	pool     *pgxpool.Pool
 	db       Querier // where reads go: the pool, or a caller's transaction (In)
 	renderer *markdown.Renderer
+	// changes counts publications and archivings this process made (also
+	// those whose transaction then rolled back), so the HTTP layer can drop
+	// cached pages before its answer leaves, without waiting for the
+	// notification (see Changes). Shared by the copies In makes.
+	changes *atomic.Uint64
 }
 
 // Querier is a pool or a transaction: what the store's reads run on, and
@@ -28,9 +34,14 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// Changes is a counter that moves whenever this process publishes or
+// archives an article. Cached pages rendered before it moved may show an
+// article to readers who may no longer open it.
+func (s *Store) Changes() uint64 { return s.changes.Load() }
+
 // NewStore returns a store on pool that renders with renderer.
 func NewStore(pool *pgxpool.Pool, renderer *markdown.Renderer) *Store {
-	return &Store{pool: pool, db: pool, renderer: renderer}
+	return &Store{pool: pool, db: pool, renderer: renderer, changes: new(atomic.Uint64)}
 }
 
 // In returns the store with its reads running on q, typically the caller's

@@ -177,6 +177,7 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 		SELECT $1, split_part(l, '/', 1), split_part(l, '/', 2) FROM revisions, unnest(links) l
 		WHERE id = $2 ON CONFLICT DO NOTHING`, articleID, revID)
 	batch.Queue(`SELECT pg_notify($1, $2)`, PublishedChannel, city+"/"+slug)
+	s.changes.Add(1)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("publishing %s/%s: %w", city, slug, err)
 	}
@@ -210,6 +211,7 @@ func (s *Store) SetArchived(ctx context.Context, tx pgx.Tx, articleID int64, arc
 	if err != nil {
 		return false, err
 	}
+	s.changes.Add(1)
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PublishedChannel, key)
 	return err == nil, err
 }

@@ -231,6 +231,16 @@ func TestNoSideChannelReveals(t *testing.T) {
 		if got := linkStates(t, user, html(c, "rostock/verweise"))["rostock/offen"]; got != "" {
 			t.Errorf("%q: right after narrowing, the public page marks the link as existing (%q)", user, got)
 		}
+		// The HTML page and the feeds too, though they may come from a cache.
+		_, page := c.get("/c/rostock/verweise")
+		if got := linkStates(t, user, page)["rostock/offen"]; got != "" {
+			t.Errorf("%q: right after narrowing, the public page's HTML marks the link as existing (%q)", user, got)
+		}
+		for _, feed := range []string{"/feed.atom", "/c/rostock/feed.atom"} {
+			if _, body := c.get(feed); strings.Contains(body, "Offener Plan") || strings.Contains(body, "/c/rostock/offen") {
+				t.Errorf("%q: right after narrowing, %s still lists the article", user, feed)
+			}
+		}
 		for _, path := range []string{"/api/v1/search?q=Offener", "/api/v1/search?q=Vertraulicher", "/api/v1/search/suggest?q=Vertraul",
 			"/feed.atom", "/c/rostock/offen"} {
 			if _, body := c.get(path); strings.Contains(body, "Vertraulicher Plan") || strings.Contains(body, `"slug":"offen"`) {
