@@ -25,6 +25,8 @@ type loginModel struct {
 	Username  string
 	Error     string
 	LoginCSRF string
+	// Held is editor text whose session ended, carried through sign-in.
+	Held string
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +38,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, username, msg string) {
-	m := &loginModel{Next: localPath(r.FormValue("next")), Username: username, Error: msg, LoginCSRF: s.csrfToken(r)}
+	s.renderLogin(w, r, status, &loginModel{Next: localPath(r.FormValue("next")), Username: username, Error: msg, Held: heldField(r)})
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *loginModel) {
+	m.LoginCSRF = s.csrfToken(r)
 	m.Title = s.catalogs[language(r)].T("login.title")
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "login", m)
@@ -68,6 +74,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.Remove(ctx, auth.SessionCSRF)
 	s.sessions.Put(ctx, auth.SessionUserID, id.UserID)
+	s.claimHeld(r, id, localPath(r.PostFormValue("next")))
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 }
 

@@ -38,12 +38,10 @@ func formFromRevision(r *wiki.Revision) editorForm {
 
 // parseEditor reads the editor's fields from a posted form.
 func parseEditor(r *http.Request) (editorForm, error) {
-	f := editorForm{Title: r.PostFormValue("title"), Body: r.PostFormValue("body"), Summary: r.PostFormValue("summary"),
-		Tags: r.PostFormValue("tags"), Topics: r.PostForm["topics"], Visibility: r.PostFormValue("visibility"),
-		Status: r.PostFormValue("status"), StartYear: strings.TrimSpace(r.PostFormValue("start_year")),
-		Cost: r.PostFormValue("cost"), Funding: r.PostFormValue("funding"), Partners: r.PostFormValue("partners"), Contact: r.PostFormValue("contact")}
-	f.Base, _ = strconv.ParseInt(r.PostFormValue("base_revision"), 10, 64)
-	return f, nil
+	if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return editorFromValues(r.PostForm), err
+	}
+	return editorFromValues(r.PostForm), nil
 }
 
 func (f editorForm) draft(city string) (wiki.Draft, error) {
@@ -84,6 +82,7 @@ type editorModel struct {
 	Error    string
 	Field    string
 	Conflict *conflictView
+	autosaveView
 }
 
 func (s *Server) editorTopics(r *http.Request, m *editorModel) error {
@@ -107,6 +106,7 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 	default:
 		m.Title = c.T("edit.new_title", m.City.Name)
 	}
+	s.editorAutosave(r, m)
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "edit", m)
 }
@@ -186,6 +186,7 @@ func (s *Server) editorSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
+	s.dropAutosave(r, editTarget{City: city.Slug, Slug: v["slug"]})
 	key := "edit.saved"
 	if c.State == workflow.InReview {
 		key = "edit.submitted"
@@ -344,5 +345,6 @@ func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
+	s.dropAutosave(r, editTarget{Change: c.ID})
 	s.flash(w, r, "edit.saved", s.url("change", "id", strconv.FormatInt(c.ID, 10)))
 }
