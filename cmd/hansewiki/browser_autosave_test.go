@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,10 @@ func pollText(sel, want string) chromedp.Action {
 // gone; and leaving with changes asks first.
 func TestEditorKeepsTextInBrowser(t *testing.T) {
 	t.Parallel()
+	axeSrc, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("axe-core is missing (%v): run `npm ci` at the repository root", err)
+	}
 	chromium := chromiumPath(t)
 	dbURL := pgtest.URL(t)
 	if _, err := cli(t, dbURL, "import", writeCorpus(t, corpus)); err != nil {
@@ -61,7 +66,7 @@ func TestEditorKeepsTextInBrowser(t *testing.T) {
 	// The session ends while the new article is being written.
 	const first, later = "Trinkbrunnen an allen Haltestellen, ", "und nach dem Ablauf der Sitzung weitergeschrieben."
 	const storeKey = "hansewiki:autosave:autorin:new:rostock"
-	err := chromedp.Run(tab,
+	err = chromedp.Run(tab,
 		chromedp.Navigate(base+"/c/rostock/new"),
 		chromedp.SendKeys("#title", "Hitzeaktionsplan", chromedp.ByQuery),
 		chromedp.SendKeys("#body", first, chromedp.ByQuery),
@@ -92,6 +97,7 @@ func TestEditorKeepsTextInBrowser(t *testing.T) {
 	if err != nil || notice != "Ihre Sitzung ist abgelaufen. Melden Sie sich an – Ihr Text bleibt erhalten." {
 		t.Fatalf("submitting after the session ended must show the login page with the notice (%q): %v", notice, err)
 	}
+	runAxe(tab, t, axeSrc, "desktop", "/login (session ended, text kept)")
 	var title, body string
 	err = chromedp.Run(tab,
 		chromedp.SendKeys("#username", "autorin", chromedp.ByQuery),
@@ -167,6 +173,7 @@ func TestEditorKeepsTextInBrowser(t *testing.T) {
 	if strings.Contains(body, online) {
 		t.Fatal("the autosaved text replaced the published one without being asked")
 	}
+	runAxe(tab, t, axeSrc, "desktop", edit+" (both offers)")
 	err = chromedp.Run(tab,
 		chromedp.Click(`#autosave-local button`, chromedp.ByQuery),
 		pollText("#autosave-status", "Der Text aus diesem Browser ist wiederhergestellt."),
