@@ -16,7 +16,7 @@
   // Per person and target: a shared office computer never offers one
   // person's text to another.
   var storeKey = "hansewiki:autosave:" + form.dataset.user + ":" + form.dataset.autosaveKey;
-  var delay = 1500;
+  var delay = 2000;
 
   function fields() {
     return Array.prototype.filter.call(form.elements, function (el) {
