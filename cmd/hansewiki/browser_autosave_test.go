@@ -98,6 +98,7 @@ func TestEditorKeepsTextInBrowser(t *testing.T) {
 		t.Fatalf("submitting after the session ended must show the login page with the notice (%q): %v", notice, err)
 	}
 	runAxe(tab, t, axeSrc, "desktop", "/login (session ended, text kept)")
+	screenshot(tab, t, os.Getenv(screenshotEnv), "login-text-kept-desktop.png")
 	var title, body string
 	err = chromedp.Run(tab,
 		chromedp.SendKeys("#username", "autorin", chromedp.ByQuery),
@@ -174,6 +175,7 @@ func TestEditorKeepsTextInBrowser(t *testing.T) {
 		t.Fatal("the autosaved text replaced the published one without being asked")
 	}
 	runAxe(tab, t, axeSrc, "desktop", edit+" (both offers)")
+	screenshot(tab, t, os.Getenv(screenshotEnv), "editor-offers-desktop.png")
 	err = chromedp.Run(tab,
 		chromedp.Click(`#autosave-local button`, chromedp.ByQuery),
 		pollText("#autosave-status", "Der Text aus diesem Browser ist wiederhergestellt."),

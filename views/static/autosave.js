@@ -170,8 +170,9 @@
     if (stale || canon(local.fields) === initial) {
       dropLocal();
     } else {
+      // Written like the server's dates: the network's time zone.
       var when = new Date(local.at).toLocaleString(document.documentElement.lang || "de",
-        { dateStyle: "medium", timeStyle: "short" });
+        { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Berlin" });
       notice(msg.localOffer.replace("%s", when), function () {
         fill(local.fields);
         show("restored", msg.restoredLocal);
