@@ -220,10 +220,14 @@ func TestExpiredSessionKeepsEditorText(t *testing.T) {
 		t.Fatal("the kept text was submitted without the person seeing it again")
 	}
 
-	// A token gone stale (signed in again in another tab) keeps the text too.
-	stale := form.Get("csrf_token")
-	form.Set("csrf_token", stale)
+	// A token gone stale (signed in again in another tab) keeps the text
+	// too, but not for a form from another site.
 	form.Set("body", text+"\n- dritte Idee")
+	status, _, _ = author.do("POST", "/c/rostock/new", strings.NewReader(form.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site")
+	if _, got := author.autosaved("/c/rostock/new/autosave"); status != http.StatusForbidden || strings.Contains(got.Get("body"), "dritte Idee") {
+		t.Errorf("cross-site post with a stale token: %d, kept %q", status, got.Get("body"))
+	}
 	status, _, hdr = author.postForm("/c/rostock/new", form)
 	if status != http.StatusSeeOther || hdr.Get("Location") != "/c/rostock/new" {
 		t.Fatalf("stale token: %d to %q, want back to the editor", status, hdr.Get("Location"))
