@@ -179,8 +179,9 @@ type autosaveView struct {
 	AutosaveURL string
 	// AutosaveExists says the server keeps a draft for this editor.
 	AutosaveExists bool
-	// Restored says the form shows kept text, to be checked and sent again.
-	Restored bool
+	// Restored names the message that the form shows kept text: sent
+	// before and to be sent again, or an autosaved draft restored.
+	Restored string
 	// Offer is a newer autosaved text than the one in the form.
 	Offer *autosaveOffer
 }
@@ -208,10 +209,13 @@ func (s *Server) editorAutosave(r *http.Request, m *editorModel) {
 	}
 	ctx := r.Context()
 	id := auth.FromContext(ctx)
-	restore := r.URL.Query().Get("autosave") == "restore"
+	restore := ""
+	if r.URL.Query().Get("autosave") == "restore" {
+		restore = "autosave.restored_draft"
+	}
 	if s.sessions.GetString(ctx, sessionRestore) == t.key() {
 		s.sessions.Remove(ctx, sessionRestore)
-		restore = true
+		restore = "autosave.restored"
 	}
 	a, err := s.workflow.Autosave(ctx, id, t.key())
 	if err != nil {
@@ -228,8 +232,8 @@ func (s *Server) editorAutosave(r *http.Request, m *editorModel) {
 	m.AutosaveExists = true
 	kept := editorFromValues(v)
 	switch {
-	case restore:
-		m.Form, m.Restored = kept, true
+	case restore != "":
+		m.Form, m.Restored = kept, restore
 	case kept.values().Encode() != m.Form.values().Encode():
 		m.Offer = &autosaveOffer{SavedAt: a.SavedAt, BaseChanged: kept.Base != m.Form.Base,
 			RestoreURL: r.URL.Path + "?autosave=restore"}

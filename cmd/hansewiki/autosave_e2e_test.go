@@ -111,7 +111,8 @@ func TestEditorAutosave(t *testing.T) {
 		t.Error("the editor must offer the autosaved text, not silently replace the published one")
 	}
 	_, restored := author.get(edit + "?autosave=restore")
-	if !strings.Contains(restored, "Halb geschriebener Satz über die Pegelwarnung</textarea>") {
+	if !strings.Contains(restored, "Halb geschriebener Satz über die Pegelwarnung</textarea>") ||
+		!strings.Contains(restored, "Der automatisch gespeicherte Entwurf ist wiederhergestellt.") {
 		t.Error("restoring does not put the autosaved text into the form")
 	}
 	// Discarding without JavaScript returns to the editor, and the text is gone.
