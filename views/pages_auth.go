@@ -63,6 +63,8 @@ type loginModel struct {
 	Username  string
 	Error     string
 	LoginCSRF string
+	// Held is editor text whose session ended, carried through sign-in.
+	Held string
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +76,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, username, msg string) {
-	m := &loginModel{Next: SafeNext(r.FormValue("next")), Username: username, Error: msg, LoginCSRF: s.csrfToken(r)}
+	s.renderLogin(w, r, status, &loginModel{Next: SafeNext(r.FormValue("next")), Username: username, Error: msg, Held: heldField(r)})
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *loginModel) {
+	m.LoginCSRF = s.csrfToken(r)
 	m.Title = s.catalogs[language(r)].T("login.title")
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "login", m)
@@ -102,7 +108,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rememberDevice(w, r, in)
-	http.Redirect(w, r, SafeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	next := SafeNext(r.PostFormValue("next"))
+	s.claimHeld(r, in.Identity, next)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package views
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -39,12 +38,10 @@ func formFromRevision(r *wiki.Revision) editorForm {
 
 // parseEditor reads the editor's fields from a posted form.
 func parseEditor(r *http.Request) (editorForm, error) {
-	f := editorForm{Title: r.PostFormValue("title"), Body: r.PostFormValue("body"), Summary: r.PostFormValue("summary"),
-		Tags: r.PostFormValue("tags"), Topics: r.PostForm["topics"], Visibility: r.PostFormValue("visibility"),
-		Status: r.PostFormValue("status"), StartYear: strings.TrimSpace(r.PostFormValue("start_year")),
-		Cost: r.PostFormValue("cost"), Funding: r.PostFormValue("funding"), Partners: r.PostFormValue("partners"), Contact: r.PostFormValue("contact")}
-	f.Base, _ = strconv.ParseInt(r.PostFormValue("base_revision"), 10, 64)
-	return f, nil
+	if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return editorFromValues(r.PostForm), err
+	}
+	return editorFromValues(r.PostForm), nil
 }
 
 func (f editorForm) draft(city string) (wiki.Draft, error) {
@@ -103,6 +100,7 @@ type editorModel struct {
 	Conflict *conflictView
 	// Pending: changes to the article already under way.
 	Pending []workflow.Pending
+	autosaveView
 }
 
 func (s *Server) editorTopics(r *http.Request, m *editorModel) error {
@@ -129,6 +127,7 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 	default:
 		m.Title = c.T("edit.new_title", m.City.Name)
 	}
+	s.editorAutosave(r, m)
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "edit", m)
 }
@@ -208,6 +207,7 @@ func (s *Server) editorSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
+	s.dropAutosave(r, editTarget{City: city.Slug, Slug: v["slug"]})
 	s.flash(w, r, savedKey(c), s.url("change", "id", strconv.FormatInt(c.ID, 10)))
 }
 
@@ -332,11 +332,8 @@ func (s *Server) changeEditor(r *http.Request) (*workflow.Change, *editorModel, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if k := s.workflow.Capabilities(auth.FromContext(ctx), c); !k.Edit && !k.Rebase {
-		if k.Author {
-			return nil, nil, &workflow.StateError{Action: workflow.ActUpdate, State: c.State}
-		}
-		return nil, nil, fmt.Errorf("only the author can edit this proposal: %w", wiki.ErrForbidden)
+	if err := s.workflow.MayEdit(auth.FromContext(ctx), c); err != nil {
+		return nil, nil, err
 	}
 	city, err := s.store.City(ctx, c.City)
 	if err != nil {
@@ -393,5 +390,6 @@ func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.editorError(w, r, m, err)
 		return
 	}
+	s.dropAutosave(r, editTarget{Change: c.ID})
 	s.flash(w, r, savedKey(c), s.url("change", "id", strconv.FormatInt(c.ID, 10)))
 }

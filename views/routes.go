@@ -57,6 +57,8 @@ func (s *Server) routes() []route {
 		// Before the article route, which would take "new" for a slug.
 		{"article.new", "GET", "/c/{city}/new", can(auth.CreateArticle), false, s.newArticlePage},
 		{"article.new.post", "POST", "/c/{city}/new", can(auth.CreateArticle), false, s.editorSubmit},
+		{"article.new.autosave", "GET", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosaveGet},
+		{"article.new.autosave.post", "POST", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosavePost},
 		{"article", "GET", "/c/{city}/{slug}", public, getPages, s.articlePage},
 		{"history", "GET", "/c/{city}/{slug}/history", public, getPages, s.historyPage},
 		{"revision", "GET", "/c/{city}/{slug}/revisions/{id:[0-9]+}", public, getPages, s.revisionPage},
@@ -67,6 +69,8 @@ func (s *Server) routes() []route {
 
 		{"article.edit", "GET", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editArticlePage},
 		{"article.edit.post", "POST", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editorSubmit},
+		{"article.edit.autosave", "GET", "/c/{city}/{slug}/edit/autosave", can(auth.ProposeChange), false, s.autosaveGet},
+		{"article.edit.autosave.post", "POST", "/c/{city}/{slug}/edit/autosave", can(auth.ProposeChange), false, s.autosavePost},
 		{"article.watch", "POST", "/c/{city}/{slug}/watch", member, false, s.watchToggle},
 		{"article.archive", "POST", "/c/{city}/{slug}/archive", can(auth.ArchiveArticle), false, s.archiveToggle},
 		{"preview", "POST", "/preview", member, false, s.previewFragment},
@@ -74,6 +78,8 @@ func (s *Server) routes() []route {
 		{"change", "GET", "/changes/{id:[0-9]+}", member, false, s.changePage},
 		{"change.edit", "GET", "/changes/{id:[0-9]+}/edit", member, false, s.changeEditPage},
 		{"change.edit.post", "POST", "/changes/{id:[0-9]+}/edit", member, false, s.changeEditSubmit},
+		{"change.edit.autosave", "GET", "/changes/{id:[0-9]+}/edit/autosave", member, false, s.autosaveGet},
+		{"change.edit.autosave.post", "POST", "/changes/{id:[0-9]+}/edit/autosave", member, false, s.autosavePost},
 		{"change.action", "POST", "/changes/{id:[0-9]+}/action", member, false, s.changeAction},
 		{"change.comment", "POST", "/changes/{id:[0-9]+}/comments", member, false, s.changeComment},
 		{"review", "GET", "/review", member, false, s.reviewQueue},
@@ -124,15 +130,23 @@ func (s *Server) routes() []route {
 
 // authorize is the one place that decides whether a request may use a
 // route: it asks auth for the route's declared action, and guards every
-// state-changing request against CSRF.
+// state-changing request against CSRF. An editor form is never run without
+// a valid session and token, but its text is never dropped either: it comes
+// back in the editor, through the login page when the session has ended.
 func (s *Server) authorize(rt route) http.HandlerFunc {
+	keeps := keepsText(rt)
 	return func(w http.ResponseWriter, r *http.Request) {
-		if rt.method != http.MethodGet && rt.method != http.MethodHead && !s.checkCSRF(r) {
+		csrfOK := rt.method == http.MethodGet || rt.method == http.MethodHead || s.checkCSRF(r)
+		if !csrfOK && !keeps {
 			s.fail(w, r, wiki.ErrForbidden, "csrf")
 			return
 		}
 		id := auth.FromContext(r.Context())
 		if rt.access.kind != open && id == nil {
+			if keeps {
+				s.holdForSignIn(w, r)
+				return
+			}
 			if isAPI(r) || r.Method != http.MethodGet {
 				s.fail(w, r, errUnauthenticated, "")
 				return
@@ -142,6 +156,10 @@ func (s *Server) authorize(rt route) http.HandlerFunc {
 		}
 		if rt.access.kind == needCan && !s.auth.Can(id, rt.access.action, mux.Vars(r)["city"]) {
 			s.fail(w, r, wiki.ErrForbidden, "")
+			return
+		}
+		if !csrfOK {
+			s.keepForResubmit(w, r)
 			return
 		}
 		before := s.store.Changes()

@@ -1,7 +1,10 @@
 package workflow
 
 import (
+	"fmt"
+
 	"hansewiki/auth"
+	"hansewiki/wiki"
 )
 
 // Capabilities is what one identity may do with one change in its current
@@ -122,3 +125,17 @@ func quorumMet(c *Change) bool {
 // current revision by distinct reviewers other than its author.
 const approvalsSQL = `(SELECT count(DISTINCT v.reviewer_id) FROM reviews v WHERE v.change_id = c.id
 	AND v.revision_id = c.revision_id AND v.decision = 'approve' AND v.reviewer_id <> c.author_id)`
+
+// MayEdit answers whether id may open c's editor now (edit or rebase), as
+// the error a page shows otherwise: a state error for the author, forbidden
+// for everyone else.
+func (s *Service) MayEdit(id *auth.Identity, c *Change) error {
+	k := s.Capabilities(id, c)
+	switch {
+	case k.Edit || k.Rebase:
+		return nil
+	case k.Author:
+		return &StateError{Action: ActUpdate, State: c.State}
+	}
+	return fmt.Errorf("only the author can edit this proposal: %w", wiki.ErrForbidden)
+}

@@ -255,7 +255,9 @@ func browserLogin(browser context.Context, t *testing.T, base, user string) (con
 func waitForPath(pattern string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		var last string
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// Generous: a busy machine (parallel tests, several browsers) can
+		// take seconds to load a page; this only bounds a hung browser.
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			var ok bool
 			err := chromedp.Evaluate(fmt.Sprintf(`new RegExp(%q).test(location.pathname) && document.readyState === 'complete'`, pattern), &ok).Do(ctx)
 			if err == nil && ok {
@@ -265,7 +267,7 @@ func waitForPath(pattern string) chromedp.Action {
 				last = err.Error()
 			}
 		}
-		return fmt.Errorf("no page matching %s within 5s (at %s)", pattern, last)
+		return fmt.Errorf("no page matching %s within 20s (at %s)", pattern, last)
 	})
 }
 
