@@ -216,6 +216,7 @@ func TestUnknownEnumValuesAre422(t *testing.T) {
 		"/api/v1/changes?state=rostock",
 		"/api/v1/changes?mine=vielleicht",
 		"/search?q=bus&status=rostock",
+		"/search?q=bus&sort=rostock",
 		"/topics/mobilitaet?status=rostock",
 		"/changes?state=rostock",
 	} {
@@ -406,6 +407,7 @@ func TestErrorPagesRenderInTheLayout(t *testing.T) {
 		{"GET", "/admin", member, "", 403, "Keine Berechtigung"},
 		{"GET", "/c/luebeck/gibt-es-nicht", "", "", 404, "Seite nicht gefunden"},
 		{"GET", "/c/%FF", "", "", 404, "Seite nicht gefunden"},
+		{"GET", "/static/abc/gibt-es-nicht.css", "", "", 404, "Seite nicht gefunden"},
 		{"DELETE", "/c/luebeck", "", "", 405, "Methode nicht erlaubt"},
 		{"POST", "/c/luebeck/new", member, "body=" + strings.Repeat("x", maxFormBody), 413, "Zu groß"},
 		{"GET", "/topics/mobilitaet?status=rostock", "", "", 422, "Dieser Filterwert ist unbekannt"},
@@ -522,5 +524,43 @@ func TestBodyLimitCountsMarkdownNotEscaping(t *testing.T) {
 	}
 	if rec := send(s, "POST", "/api/v1/changes", author, "application/json", `{"body":"`+strings.Repeat(`\u0001`, maxChangeBody/6+1)+`"}`); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("a body beyond the read limit = %d, want 413", rec.Code)
+	}
+	// The editor's form: percent-encoding does not count either.
+	form := func(markdown string) *httptest.ResponseRecorder {
+		return send(s, "POST", "/c/luebeck/new", author, "application/x-www-form-urlencoded",
+			url.Values{"title": {"Per Formular"}, "body": {markdown}, "visibility": {"network"}, "op": {"save"}}.Encode())
+	}
+	if rec := form(full); rec.Code != http.StatusSeeOther {
+		t.Errorf("1 MiB of Markdown through the editor = %d, want 303: %.300s", rec.Code, rec.Body)
+	}
+	if rec := form(full + "x"); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MiB + 1 byte of Markdown through the editor = %d, want 413", rec.Code)
+	}
+}
+
+// Sloppy and hostile form values on every page that takes a form answer
+// below 500.
+func TestPageFormsNever500(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, sampleItems...)
+	admin := account(t, s, "netzadmin", "admin", "*")
+	values := []string{"", "x", "-1", "99999999999999999999", "ü", "'; DROP TABLE users; --", strings.Repeat("x", 100000), "*", "../..", "<script>"}
+	fields := []string{"slug", "name", "name_de", "name_en", "username", "display_name", "email", "password", "disabled", "role", "city", "op",
+		"required_approvals", "action", "comment", "body", "title", "visibility", "status", "start_year", "topics", "tags", "base_revision",
+		"watch", "archive", "old_password", "new_password", "new_password2", "next", "summary"}
+	for _, rt := range allRoutes(t, s) {
+		if rt.method != http.MethodPost || isAPI(httptest.NewRequest("GET", rt.tpl, nil)) || strings.Contains(rt.name, "logout") || strings.Contains(rt.name, "revoke") || strings.Contains(rt.name, "disable") {
+			continue
+		}
+		for _, v := range values {
+			form := url.Values{}
+			for _, f := range fields {
+				form.Set(f, v)
+			}
+			target := concrete(rt.tpl, "", "")
+			if rec := send(s, "POST", target, admin, "application/x-www-form-urlencoded", form.Encode()); rec.Code >= 500 {
+				t.Errorf("POST %s with every field %.20q = %d", target, v, rec.Code)
+			}
+		}
 	}
 }

@@ -148,6 +148,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	for _, ct := range cities {
 		m.CityNames[ct.Slug] = ct.Name
 	}
+	status := http.StatusOK
 	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
 	if m.Searched {
 		res, err := s.search.Search(ctx, s.readerOf(r), q)
@@ -155,6 +156,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.As(err, &inv):
 			m.Error = c.formText(err)
+			status = http.StatusUnprocessableEntity
 		case err != nil:
 			s.serverError(w, r, err)
 			return
@@ -254,7 +256,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	if m.Sort == "" {
 		m.Sort = "relevance"
 	}
-	s.render(w, r, http.StatusOK, "search", m)
+	s.render(w, r, status, "search", m)
 }
 
 func orValue(s, fallback string) string {

@@ -99,6 +99,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.router.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
 	}
+	s.static.notFound = s.notFound
+	// A session store failure is an internal error like any other.
+	s.sessions.ErrorFunc = s.serverError
 	s.router.PathPrefix("/static/").Handler(s.static).Methods(http.MethodGet, http.MethodHead).Name("static")
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
