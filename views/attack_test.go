@@ -564,3 +564,18 @@ func TestPageFormsNever500(t *testing.T) {
 		}
 	}
 }
+
+// A client's request ID is echoed only when it is plain.
+func TestRequestIDIsEchoedOnlyWhenPlain(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	for id, echoed := range map[string]bool{"abc-123_x.y": true, "<script>": false, "a\xffb": false, strings.Repeat("a", 65): false} {
+		req := httptest.NewRequest("GET", "/c/gibt-es-nicht", nil)
+		req.Header.Set("X-Request-Id", id)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if got := rec.Header().Get("X-Request-Id"); (got == id) != echoed || got == "" {
+			t.Errorf("X-Request-Id %q answered as %q", id, got)
+		}
+	}
+}

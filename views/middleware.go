@@ -28,6 +28,20 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
+// validRequestID accepts a proxy's request ID only when it is short and
+// plain, because it is echoed in headers, logs and error pages.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // statusWriter remembers the status for logs and metrics, and marks
 // answers that are not public as private just before they are sent.
 type statusWriter struct {
@@ -71,7 +85,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !validRequestID(id) {
 			id = newRequestID()
 		}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
