@@ -162,6 +162,9 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render executes a page into a buffer first, so a failing template never
 // sends half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageModel) {
+	if status == http.StatusOK {
+		data.page().Canonical = s.absolute(r.URL.Path)
+	}
 	body, err := s.execute(r, name, data)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -192,7 +195,6 @@ func (s *Server) execute(r *http.Request, name string, data pageModel) ([]byte, 
 		p.Reviewer = len(s.auth.CitiesWhere(id, auth.ReviewChange)) > 0
 		p.Unread, _ = s.workflow.UnreadCount(r.Context(), id)
 	}
-	p.Canonical = s.absolute(r.URL.Path)
 	tmpl := s.tmpl.byLang[p.Lang][name]
 	if tmpl == nil {
 		return nil, fmt.Errorf("no template %q", name)
@@ -232,7 +234,7 @@ func (s *Server) htmlError(w http.ResponseWriter, r *http.Request, err error) {
 // the error page for people, the error JSON for API clients.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if isAPI(r) {
-		s.apiError(w, r, fmt.Errorf("%w (internal)", errInternal{err}))
+		s.apiError(w, r, errInternal{err})
 		return
 	}
 	s.log.Error("request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
@@ -254,9 +256,6 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, e
 	p.Title = c.T(fmt.Sprintf("error.%d.title", status))
 	if r.Method == http.MethodGet {
 		p.Next = r.URL.RequestURI()
-	}
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET, HEAD")
 	}
 	body, execErr := s.execute(r, "error", p)
 	if execErr != nil {
