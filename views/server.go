@@ -91,9 +91,6 @@ func New(opts Options) (*Server, error) {
 	s.router.SkipClean(true)
 	for _, rt := range s.routes() {
 		h := s.authorize(rt)
-		if rt.method == http.MethodGet && rt.access.kind != open {
-			h = noStore(h)
-		}
 		if rt.page {
 			h = s.cached(h)
 		}
@@ -211,13 +208,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // privateNoStore is the Cache-Control of everything that is not public:
-// no shared cache, no back-forward cache keeps it.
+// no shared cache, no back-forward cache keeps it. identify sets it for
+// every signed-in request, observe's writer for every non-GET and every
+// answer that sets a cookie.
 const privateNoStore = "private, no-store"
-
-// noStore keeps personal pages out of shared caches and the back-forward cache.
-func noStore(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", privateNoStore)
-		h(w, r)
-	}
-}
