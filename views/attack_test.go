@@ -357,10 +357,10 @@ func TestCityAdminAuditIsScopedByObject(t *testing.T) {
 	s := newTestServer(t, sampleItems...)
 	ctx := context.Background()
 	cityAdmin := account(t, s, "stadtadmin", "admin", "luebeck")
-	account(t, s, "luebeck")                                 // a user named like the city
-	account(t, s, "rostocker", "author", "rostock")          // a role in another city
-	s.auth.Login(ctx, "luebeck/../x", "falsch", "192.0.2.1") // a failed sign-in named like the city's objects
-	s.auth.Login(ctx, "luebeck", "falsch", "192.0.2.1")
+	account(t, s, "luebeck")                                                                         // a user named like the city
+	account(t, s, "rostocker", "author", "rostock")                                                  // a role in another city
+	s.auth.Login(ctx, auth.Attempt{Username: "luebeck/../x", Password: "falsch", Addr: "192.0.2.1"}) // a failed sign-in named like the city's objects
+	s.auth.Login(ctx, auth.Attempt{Username: "luebeck", Password: "falsch", Addr: "192.0.2.1"})
 	if _, err := s.store.SetRequiredApprovals(ctx, "luebeck", 2, "stadtadmin"); err != nil {
 		t.Fatal(err)
 	}
