@@ -127,8 +127,13 @@ func (s *Server) apiArticles(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 100
 	}
+	status, err := enumParam(r, "status", wiki.Statuses)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	list, err := s.store.ListArticles(r.Context(), s.readerOf(r), wiki.ListFilter{
-		City: q.Get("city"), Topic: q.Get("topic"), Tag: q.Get("tag"), Status: q.Get("status"),
+		City: q.Get("city"), Topic: q.Get("topic"), Tag: q.Get("tag"), Status: status,
 		Limit: limit, Offset: offset})
 	if err != nil {
 		s.apiError(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 	if dec.More() {
 		return fmt.Errorf("malformed JSON: more than one value: %w", errBadRequest)
 	}
-	return nil
+	return checkDecoded(reflect.ValueOf(v))
 }
 
 // clientAddr is the peer address, for throttling and the audit log.

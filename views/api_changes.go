@@ -45,8 +45,11 @@ func (b changeBody) draft() wiki.Draft {
 	return d
 }
 
-// Bodies may hold 1 MiB of Markdown plus the JSON around it; more is 413.
-const maxChangeBody = wiki.MaxBodyBytes + 64<<10
+// The limit counts the Markdown, not its JSON escaping: a byte of Markdown
+// may take six in JSON (\u001f), so the body is read up to six times the
+// limit, and the draft's validation holds the decoded Markdown to
+// wiki.MaxBodyBytes (413).
+const maxChangeBody = 6*wiki.MaxBodyBytes + 64<<10
 
 func (s *Server) meta(r *http.Request) workflow.Meta {
 	return workflow.Meta{Identity: auth.FromContext(r.Context()), Addr: clientAddr(r)}
@@ -71,12 +74,17 @@ func (s *Server) apiChangeCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := workflow.Filter{State: workflow.State(q.Get("state")), City: q.Get("city"), Mine: q.Get("mine") == "true" || q.Get("mine") == "1"}
-	if f.State != "" && !validState(f.State) {
-		s.apiError(w, r, fmt.Errorf("unknown state %q: %w", f.State, errBadRequest))
+	state, err := enumParam(r, "state", workflow.States)
+	if err != nil {
+		s.apiError(w, r, err)
 		return
 	}
+	mine, err := enumParam(r, "mine", []string{"true", "false", "1", "0"})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	f := workflow.Filter{State: state, City: r.URL.Query().Get("city"), Mine: mine == "true" || mine == "1"}
 	list, err := s.workflow.List(r.Context(), auth.FromContext(r.Context()), f)
 	if err != nil {
 		s.apiError(w, r, err)
@@ -86,15 +94,6 @@ func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
 		list = []*workflow.Change{}
 	}
 	writeJSON(w, http.StatusOK, list)
-}
-
-func validState(st workflow.State) bool {
-	for _, s := range workflow.States {
-		if s == st {
-			return true
-		}
-	}
-	return false
 }
 
 func changeID(r *http.Request) int64 {

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/workflow"
 )
 
-// errorTable maps domain errors to HTTP, in order of precedence.
+// errorTable maps domain errors to HTTP, in order of precedence. It is the
+// one error contract: handlers return errors, and the API (apiError) and the
+// pages (htmlError, errorText) both read their status from here.
 var errorTable = []struct {
 	err    error
 	status int
@@ -23,6 +26,7 @@ var errorTable = []struct {
 	{wiki.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
 	{wiki.ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
 	{errBadRequest, http.StatusBadRequest, "bad_request"},
+	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{errUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{auth.ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{auth.ErrBadCredentials, http.StatusUnauthorized, "bad_credentials"},
@@ -33,10 +37,11 @@ var errorTable = []struct {
 }
 
 var (
-	errBadRequest      = errors.New("malformed request")
-	errUnauthenticated = errors.New("not authenticated")
-	errCSRF            = fmt.Errorf("missing or wrong CSRF token (send X-CSRF-Token, or use a bearer token): %w", wiki.ErrForbidden)
-	errThrottled       = errors.New("too many failed logins")
+	errBadRequest       = errors.New("malformed request")
+	errMethodNotAllowed = errors.New("method not allowed")
+	errUnauthenticated  = errors.New("not authenticated")
+	errCSRF             = fmt.Errorf("missing or wrong CSRF token (send X-CSRF-Token, or use a bearer token): %w", wiki.ErrForbidden)
+	errThrottled        = errors.New("too many failed logins")
 )
 
 // statusOf returns the HTTP status and API error code for err; anything
@@ -53,3 +58,39 @@ func statusOf(err error) (int, string) {
 	}
 	return http.StatusInternalServerError, "internal"
 }
+
+// errorText is the one translator from an error to what a page says: the
+// catalog's text for a validation error's key, else the general text for
+// its status. Error strings (English, with internals) never reach a page.
+func (c catalog) errorText(err error) string {
+	var (
+		inv  *wiki.InvalidError
+		ainv *auth.InvalidError
+		th   *auth.ThrottledError
+		key  string
+		args []any
+	)
+	switch {
+	case errors.As(err, &th):
+		return c.T("login.throttled", int(th.RetryAfter.Minutes())+1)
+	case errors.Is(err, auth.ErrBadCredentials):
+		return c.T("login.failed")
+	case errors.As(err, &inv):
+		key, args = inv.Key, inv.Args
+	case errors.As(err, &ainv):
+		key = ainv.Key
+	}
+	if msg, ok := c["err."+key]; key != "" && ok {
+		// Args fill the English text; a catalog text uses them only when it
+		// has placeholders of its own.
+		if len(args) > 0 && strings.Contains(msg, "%") {
+			return fmt.Sprintf(msg, args...)
+		}
+		return msg
+	}
+	status, _ := statusOf(err)
+	return c.T(fmt.Sprintf("error.%d", status))
+}
+
+// formText is errorText as the reason shown above a form.
+func (c catalog) formText(err error) string { return c.T("form.invalid", c.errorText(err)) }

@@ -3,7 +3,6 @@ package views
 import (
 	"encoding/xml"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -51,17 +50,11 @@ type atomTextBody struct {
 	Body string `xml:",chardata"`
 }
 
-// absolute makes a path absolute with the configured base URL, or the
-// request's own host.
-func (s *Server) absolute(r *http.Request, path string) string {
-	if s.opts.BaseURL != "" {
-		return strings.TrimSuffix(s.opts.BaseURL, "/") + path
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + path
+// absolute makes a path absolute with the configured base URL. It never
+// looks at the request: a forged Host header must not reach a feed or page
+// that is cached and served to everyone.
+func (s *Server) absolute(path string) string {
+	return s.baseURL + path
 }
 
 // feed answers the newest publications the reader may read: network-wide,
@@ -95,14 +88,14 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	feed := atomFeed{Lang: "de", ID: s.absolute(r, self), Title: title, Author: atomAuthor{Name: "Smarte Hanse"},
-		Links:   []atomLink{{Rel: "self", Href: s.absolute(r, self), Type: "application/atom+xml"}, {Rel: "alternate", Href: s.absolute(r, "/"), Type: "text/html"}},
+	feed := atomFeed{Lang: "de", ID: s.absolute(self), Title: title, Author: atomAuthor{Name: "Smarte Hanse"},
+		Links:   []atomLink{{Rel: "self", Href: s.absolute(self), Type: "application/atom+xml"}, {Rel: "alternate", Href: s.absolute("/"), Type: "text/html"}},
 		Updated: time.Unix(0, 0).UTC().Format(time.RFC3339)}
 	for i, a := range list {
 		if i == 0 {
 			feed.Updated = a.UpdatedAt.UTC().Format(time.RFC3339)
 		}
-		link := s.absolute(r, s.url("article", "city", a.City, "slug", a.Slug))
+		link := s.absolute(s.url("article", "city", a.City, "slug", a.Slug))
 		e := atomEntry{ID: link, Title: a.Title, Updated: a.UpdatedAt.UTC().Format(time.RFC3339), Link: atomLink{Href: link, Type: "text/html"},
 			Summary: atomTextBody{Type: "text", Body: a.CityName}}
 		for _, t := range a.Topics {

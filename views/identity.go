@@ -50,6 +50,7 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				return
 			}
 			ctx = context.WithValue(auth.WithIdentity(ctx, id), authMethodKey{}, viaToken)
+			w.Header().Set("Cache-Control", privateNoStore)
 		} else if uid, version := s.sessions.UserOf(ctx); uid != 0 {
 			id, err := s.auth.SessionIdentity(ctx, uid, version)
 			switch {
@@ -62,6 +63,8 @@ func (s *Server) identify(next http.Handler) http.Handler {
 				return
 			default:
 				ctx = context.WithValue(auth.WithIdentity(ctx, id), authMethodKey{}, viaSession)
+				// Everything served to a signed-in user is theirs alone.
+				w.Header().Set("Cache-Control", privateNoStore)
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -27,15 +28,33 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// statusWriter remembers the status for logs and metrics.
+// validRequestID accepts a proxy's request ID only when it is short and
+// plain, because it is echoed in headers, logs and error pages.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status for logs and metrics, and marks
+// answers that are not public as private just before they are sent.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// unsafe: the request changes state (not GET or HEAD).
+	unsafe bool
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
+		w.private()
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
@@ -43,8 +62,19 @@ func (w *statusWriter) WriteHeader(status int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.private()
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// private: every answer to a request that changes state, and every answer
+// that sets a cookie (a session, a language choice), is no one else's.
+// Answers to signed-in users are marked by identify.
+func (w *statusWriter) private() {
+	h := w.Header()
+	if w.unsafe || len(h.Values("Set-Cookie")) > 0 {
+		h.Set("Cache-Control", privateNoStore)
+	}
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -55,7 +85,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !validRequestID(id) {
 			id = newRequestID()
 		}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
@@ -71,12 +101,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				SameSite: http.SameSiteLaxMode, HttpOnly: true})
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, unsafe: r.Method != http.MethodGet && r.Method != http.MethodHead}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", id)
 				if sw.status == 0 {
-					http.Error(sw, "Interner Fehler / Internal error ("+id+")", http.StatusInternalServerError)
+					s.panicked(sw, r)
 				}
 			}
 			route := "unmatched"
@@ -92,4 +122,21 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// panicked answers a request whose handler panicked: the error page, or the
+// plain one when rendering panics too.
+func (s *Server) panicked(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if recover() != nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write(s.plainErrorPage(r, http.StatusInternalServerError))
+		}
+	}()
+	if isAPI(r) {
+		s.apiError(w, r, errInternal{errors.New("panic")})
+		return
+	}
+	s.errorPage(w, r, http.StatusInternalServerError, nil)
 }

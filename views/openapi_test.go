@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -227,4 +229,53 @@ func (d *openAPIDoc) validate(s *schema, v any, at string) error {
 		}
 	}
 	return nil
+}
+
+// Every status the API answers — to hostile and sloppy requests too — is
+// described for its operation in the OpenAPI document.
+func TestEveryAPIStatusIsDocumented(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, sampleItems...)
+	doc := loadOpenAPI(t)
+	member := account(t, s, "mitglied")
+	admin := account(t, s, "stadtadmin", "admin", "luebeck")
+	huge := `{"body":"` + strings.Repeat("x", maxChangeBody) + `"}`
+	for _, rt := range allRoutes(t, s) {
+		if !strings.HasPrefix(rt.tpl, "/api/v1/") || strings.Contains(rt.name, "logout") {
+			continue
+		}
+		docPath := varPattern.ReplaceAllString(strings.TrimPrefix(rt.tpl, "/api/v1"), "{$1}")
+		var op operation
+		if err := json.Unmarshal(doc.Paths[docPath][strings.ToLower(rt.method)], &op); err != nil {
+			t.Fatalf("%s %s: %v", rt.method, docPath, err)
+		}
+		type variant struct{ target, auth, body string }
+		target := concrete(rt.tpl, "", "")
+		variants := []variant{{target, "", ""}, {target, member, "{}"}, {target, admin, "{}"}, {target, "nope", ""},
+			{target + "?x=%00", "", ""}, {target + "?a=%zz", admin, ""}, {target + "?limit=x&offset=-1", admin, ""},
+			{target + "?state=x", admin, ""}, {target + "?status=x", admin, ""}, {target + "?mine=x", admin, ""}, {target + "?sort=x&q=a", admin, ""}}
+		for _, v := range routeVar.FindAllStringSubmatch(rt.tpl, -1) {
+			variants = append(variants, variant{concrete(rt.tpl, v[1], "%00"), admin, ""}, variant{concrete(rt.tpl, v[1], "999999"), admin, ""})
+		}
+		if rt.method != http.MethodGet {
+			for _, body := range []string{`{"x":1}`, `nicht json`, `{"title":"\u0000"}`, `{"city":"luebeck","title":"","body":"x"}`,
+				`{"city":"nirgendwo","title":"T","body":"x"}`, `{"required_approvals":99}`, `{"username":"a","password":"b"}`, huge} {
+				variants = append(variants, variant{target, admin, body}, variant{target, member, body})
+			}
+		}
+		for _, v := range variants {
+			req := httptest.NewRequest(rt.method, "/", strings.NewReader(v.body))
+			u, _ := url.Parse(v.target)
+			req.URL, req.RequestURI = u, v.target
+			if v.auth != "" {
+				req.Header.Set("Authorization", "Bearer "+v.auth)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if _, ok := op.Responses[strconv.Itoa(rec.Code)]; !ok {
+				t.Errorf("%s %s answers %d, not documented (request %s): %.200s", rt.method, docPath, rec.Code, v.target, rec.Body)
+			}
+		}
+	}
 }

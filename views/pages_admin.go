@@ -49,18 +49,13 @@ func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, m
 // adminResult finishes an admin form: a flash and redirect on success, the
 // page with the reason on invalid input.
 func (s *Server) adminResult(w http.ResponseWriter, r *http.Request, err error, okKey, back string, again func(int, string)) {
-	var winv *wiki.InvalidError
 	switch {
 	case err == nil:
 		s.flash(w, r, okKey, back)
-	case errors.As(err, &winv):
-		c := s.catalogs[language(r)]
-		again(http.StatusUnprocessableEntity, c.T("form.invalid", winv.Message))
-	case errors.Is(err, auth.ErrInvalid):
-		again(http.StatusUnprocessableEntity, s.formError(r, err))
-	case errors.Is(err, wiki.ErrConflict), errors.Is(err, auth.ErrConflict),
+	case errors.Is(err, wiki.ErrInvalid), errors.Is(err, auth.ErrInvalid),
+		errors.Is(err, wiki.ErrConflict), errors.Is(err, auth.ErrConflict),
 		errors.Is(err, auth.ErrNotFound), errors.Is(err, wiki.ErrNotFound):
-		again(http.StatusUnprocessableEntity, s.catalogs[language(r)].T("form.invalid", err.Error()))
+		again(http.StatusUnprocessableEntity, s.formError(r, err))
 	default:
 		s.serverError(w, r, err)
 	}

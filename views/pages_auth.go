@@ -82,7 +82,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, u
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *loginModel) {
 	m.LoginCSRF = s.csrfToken(r)
 	m.Title = s.catalogs[language(r)].T("login.title")
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, "login", m)
 }
 
@@ -153,12 +153,7 @@ func (s *Server) flash(w http.ResponseWriter, r *http.Request, key, to string, a
 
 // formError shows a validation error on the page the form came from.
 func (s *Server) formError(r *http.Request, err error) string {
-	c := s.catalogs[language(r)]
-	var inv *auth.InvalidError
-	if errors.As(err, &inv) {
-		return c.T("form.invalid", c.T("err."+inv.Key))
-	}
-	return c.T("form.invalid", err.Error())
+	return s.catalogs[language(r)].formText(err)
 }
 
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +198,7 @@ func (s *Server) accountTokenCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Shown once, on this response only; never stored in clear.
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	s.showAccount(w, r, http.StatusOK, secret, "")
 }
 

@@ -88,7 +88,7 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	m.Title = cat.T("change.title", c.ID, c.Title)
 	m.Nav = "changes"
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, "change", m)
 }
 
@@ -178,11 +178,12 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 // myChanges lists the user's own proposals.
 func (s *Server) myChanges(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	m := &changesModel{State: r.URL.Query().Get("state"), States: workflow.States, Now: time.Now()}
-	if m.State != "" && !validState(workflow.State(m.State)) {
-		m.State = ""
+	state, err := enumParam(r, "state", workflow.States)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
 	}
-	var err error
+	m := &changesModel{State: string(state), States: workflow.States, Now: time.Now()}
 	if m.Changes, err = s.workflow.List(ctx, auth.FromContext(ctx), workflow.Filter{Mine: true, State: workflow.State(m.State)}); err != nil {
 		s.htmlError(w, r, err)
 		return
@@ -296,7 +297,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="hansewiki-audit.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	if err := workflow.WriteAuditCSV(w, all); err != nil {
 		s.log.Error("writing audit CSV", "err", err)
 	}

@@ -128,7 +128,7 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 		m.Title = c.T("edit.new_title", m.City.Name)
 	}
 	s.editorAutosave(r, m)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, "edit", m)
 }
 
@@ -238,11 +238,7 @@ func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorMo
 	switch {
 	case errors.As(err, &inv):
 		m.Field = inv.Field
-		msg := c.T("err." + inv.Key)
-		if msg == "err."+inv.Key {
-			msg = inv.Message
-		}
-		m.Error = c.T("form.invalid", msg)
+		m.Error = c.formText(err)
 	case status == http.StatusConflict:
 		m.Error = c.T("edit.conflict")
 	case status == http.StatusForbidden || status == http.StatusNotFound:
@@ -252,7 +248,7 @@ func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorMo
 		s.serverError(w, r, err)
 		return
 	default:
-		m.Error = c.T("form.invalid", err.Error())
+		m.Error = c.formText(err)
 	}
 	s.renderEditor(w, r, status, m)
 }
@@ -294,7 +290,7 @@ func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privateNoStore)
 	w.Write([]byte(res.HTML))
 }
 

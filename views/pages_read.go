@@ -388,12 +388,9 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 	m := &topicModel{Topic: t}
 	m.Nav = "topics"
 	m.Title = t.Name(language(r))
-	if st := r.URL.Query().Get("status"); st != "" {
-		for _, known := range wiki.Statuses {
-			if st == known {
-				m.Status = st
-			}
-		}
+	if m.Status, err = enumParam(r, "status", wiki.Statuses); err != nil {
+		s.htmlError(w, r, err)
+		return
 	}
 	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{Topic: t.Slug, Status: m.Status}); err != nil {
 		s.htmlError(w, r, err)

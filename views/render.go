@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -161,6 +162,21 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // render executes a page into a buffer first, so a failing template never
 // sends half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageModel) {
+	if status == http.StatusOK {
+		data.page().Canonical = s.absolute(r.URL.Path)
+	}
+	body, err := s.execute(r, name, data)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// execute fills the layout's part of the model and runs the page's template.
+func (s *Server) execute(r *http.Request, name string, data pageModel) ([]byte, error) {
 	p := data.page()
 	p.Lang = language(r)
 	p.Path = r.URL.Path
@@ -179,24 +195,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Reviewer = len(s.auth.CitiesWhere(id, auth.ReviewChange)) > 0
 		p.Unread, _ = s.workflow.UnreadCount(r.Context(), id)
 	}
-	if s.opts.BaseURL != "" {
-		p.Canonical = strings.TrimSuffix(s.opts.BaseURL, "/") + r.URL.Path
-	}
 	tmpl := s.tmpl.byLang[p.Lang][name]
 	if tmpl == nil {
-		s.serverError(w, r, fmt.Errorf("no template %q", name))
-		return
+		return nil, fmt.Errorf("no template %q", name)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
 	if err := tmpl.ExecuteTemplate(buf, "layout", data); err != nil {
-		s.serverError(w, r, fmt.Errorf("template %s: %w", name, err))
-		return
+		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // errorPage is the model of the error page.
@@ -204,25 +213,78 @@ type errorPage struct {
 	Page
 	Status  int
 	Message string
+	// RequestID lets people quote an internal error to the operators.
+	RequestID string
+	// Next is where signing in leads back to (401 and 403 pages).
+	Next string
 }
 
-// htmlError shows the error page for err with the status the error table gives.
+// htmlError shows the error page for err, in the normal layout, with the
+// status the error table gives and the translated reason.
 func (s *Server) htmlError(w http.ResponseWriter, r *http.Request, err error) {
 	status, _ := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.serverError(w, r, err)
 		return
 	}
-	c := s.catalogs[language(r)]
-	p := &errorPage{Status: status, Message: c.T(fmt.Sprintf("error.%d", status))}
-	p.Title = c.T(fmt.Sprintf("error.%d.title", status))
-	s.render(w, r, status, "error", p)
+	s.errorPage(w, r, status, err)
 }
 
-// serverError logs err with the request and answers 500 without details.
+// serverError logs err with the request and answers 500 without details:
+// the error page for people, the error JSON for API clients.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPI(r) {
+		s.apiError(w, r, errInternal{err})
+		return
+	}
 	s.log.Error("request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
-	http.Error(w, "Interner Fehler / Internal error ("+requestID(r.Context())+")", http.StatusInternalServerError)
+	s.errorPage(w, r, http.StatusInternalServerError, err)
+}
+
+// errInternal keeps an error from matching the error table, so it is
+// answered as the internal error it is.
+type errInternal struct{ err error }
+
+func (e errInternal) Error() string { return e.err.Error() }
+
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, err error) {
+	c := s.catalogs[language(r)]
+	p := &errorPage{Status: status, Message: c.errorText(err), RequestID: requestID(r.Context())}
+	if status == http.StatusInternalServerError {
+		p.Message = c.T("error.500")
+	}
+	p.Title = c.T(fmt.Sprintf("error.%d.title", status))
+	if r.Method == http.MethodGet {
+		p.Next = r.URL.RequestURI()
+	}
+	body, execErr := s.execute(r, "error", p)
+	if execErr != nil {
+		s.log.Error("error page failed", "err", execErr, "request_id", requestID(r.Context()))
+		body = s.plainErrorPage(r, status)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// plainErrorPage is the error page without templates, for when the error
+// page itself cannot be rendered (or a request panicked): still a page with
+// a language, a title and a way back.
+func (s *Server) plainErrorPage(r *http.Request, status int) []byte {
+	lang := language(r)
+	c := s.catalogs[lang]
+	e := html.EscapeString
+	msg := c.T(fmt.Sprintf("error.%d", status))
+	if _, ok := c[fmt.Sprintf("error.%d", status)]; !ok {
+		status, msg = http.StatusInternalServerError, c.T("error.500")
+	}
+	title := c.T(fmt.Sprintf("error.%d.title", status))
+	return []byte(`<!doctype html><html lang="` + e(lang) + `"><head><meta charset="utf-8">` +
+		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>` + e(title) + ` – Hansewiki</title>` +
+		`<link rel="stylesheet" href="` + e(s.static.url("app.css")) + `"></head><body><main id="inhalt" class="wrap"><div class="error-page">` +
+		`<p class="error-code">` + e(c.T("error.code", status)) + `</p><h1>` + e(title) + `</h1><p class="lead">` + e(msg) + `</p>` +
+		`<p>` + e(c.T("error.request", requestID(r.Context()))) + `</p>` +
+		`<ul class="error-links"><li><a href="/">` + e(c.T("error.home")) + `</a></li></ul></div></main></body></html>`)
 }
 
 // topicNames caches the topic list for template lookups; refreshed with the

@@ -19,7 +19,11 @@ const searchPageSize = 20
 // (repeatable), sort, and page or limit/offset.
 func searchQuery(r *http.Request, pageSize int) (search.Query, int, error) {
 	v := r.URL.Query()
-	q := search.Query{Text: v.Get("q"), Cities: v["city"], Topics: v["topic"], Tags: v["tag"], Statuses: v["status"],
+	statuses, err := enumParams(r, "status", wiki.Statuses)
+	if err != nil {
+		return search.Query{}, 0, err
+	}
+	q := search.Query{Text: v.Get("q"), Cities: v["city"], Topics: v["topic"], Tags: v["tag"], Statuses: statuses,
 		Sort: search.Sort(v.Get("sort"))}
 	if q.Sort == "relevance" {
 		q.Sort = search.ByRelevance
@@ -125,7 +129,11 @@ type searchModel struct {
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	c := s.catalogs[language(r)]
-	q, page, _ := searchQuery(r, searchPageSize)
+	q, page, err := searchQuery(r, searchPageSize)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
 	m := &searchModel{Q: q.Text, Sort: string(q.Sort), CityNames: map[string]string{}}
 	m.Query, m.Nav = q.Text, "search"
 	m.Title = c.T("search.title")
@@ -140,13 +148,15 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	for _, ct := range cities {
 		m.CityNames[ct.Slug] = ct.Name
 	}
+	status := http.StatusOK
 	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
 	if m.Searched {
 		res, err := s.search.Search(ctx, s.readerOf(r), q)
 		var inv *wiki.InvalidError
 		switch {
 		case errors.As(err, &inv):
-			m.Error = c.T("form.invalid", inv.Message)
+			m.Error = c.formText(err)
+			status = http.StatusUnprocessableEntity
 		case err != nil:
 			s.serverError(w, r, err)
 			return
@@ -246,7 +256,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	if m.Sort == "" {
 		m.Sort = "relevance"
 	}
-	s.render(w, r, http.StatusOK, "search", m)
+	s.render(w, r, status, "search", m)
 }
 
 func orValue(s, fallback string) string {

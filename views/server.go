@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/gorilla/mux"
@@ -25,7 +26,9 @@ type Options struct {
 	Workflow *workflow.Service
 	Search   search.Searcher
 	Log      *slog.Logger
-	BaseURL  string
+	// BaseURL starts every absolute URL (feeds, canonical links); cmd sets
+	// it from HANSEWIKI_BASE_URL or the listen address. Empty: http://localhost.
+	BaseURL string
 	// Ready reports whether the database answers and the instance follows
 	// other instances' changes, for /readyz.
 	Ready func(context.Context) error
@@ -39,6 +42,7 @@ type Options struct {
 type Server struct {
 	opts     Options
 	log      *slog.Logger
+	baseURL  string // without a trailing slash
 	store    *wiki.Store
 	auth     *auth.Service
 	sessions *auth.Sessions
@@ -69,7 +73,10 @@ func New(opts Options) (*Server, error) {
 	if opts.PageCacheBytes == 0 {
 		opts.PageCacheBytes = 64 << 20
 	}
-	s := &Server{opts: opts, log: opts.Log, store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://localhost"
+	}
+	s := &Server{opts: opts, log: opts.Log, baseURL: strings.TrimSuffix(opts.BaseURL, "/"), store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
 		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), crossOrigin: http.NewCrossOriginProtection()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {
@@ -79,24 +86,26 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.router = mux.NewRouter()
-	s.router.StrictSlash(true)
+	// Paths are cleaned by checkInput, which redirects pages and refuses
+	// unclean API paths; mux's own cleaning would redirect the API too.
+	s.router.SkipClean(true)
 	for _, rt := range s.routes() {
 		h := s.authorize(rt)
-		if rt.method == http.MethodGet && rt.access.kind != open {
-			h = noStore(h)
-		}
 		if rt.page {
 			h = s.cached(h)
 		}
 		s.router.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
 	}
+	s.static.notFound = s.notFound
+	// A session store failure is an internal error like any other.
+	s.sessions.ErrorFunc = s.serverError
 	s.router.PathPrefix("/static/").Handler(s.static).Methods(http.MethodGet, http.MethodHead).Name("static")
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.sessions.LoadAndSave(s.identify(s.router)))
+	s.handler = s.observe(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router))))
 	s.refreshTopics()
 	return s, nil
 }
@@ -137,11 +146,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	if isAPI(r) {
-		writeJSON(w, http.StatusMethodNotAllowed, apiErrorBody{Error: apiErrorDetail{Code: "method_not_allowed", Message: "method not allowed"}})
-		return
-	}
-	http.Error(w, "Methode nicht erlaubt / Method not allowed", http.StatusMethodNotAllowed)
+	s.fail(w, r, errMethodNotAllowed, "")
 }
 
 type apiErrorDetail struct {
@@ -202,10 +207,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(buf.Bytes())
 }
 
-// noStore keeps personal pages out of shared caches and the back-forward cache.
-func noStore(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		h(w, r)
-	}
-}
+// privateNoStore is the Cache-Control of everything that is not public:
+// no shared cache, no back-forward cache keeps it. identify sets it for
+// every signed-in request, observe's writer for every non-GET and every
+// answer that sets a cookie.
+const privateNoStore = "private, no-store"

@@ -20,6 +20,8 @@ var staticFS embed.FS
 // a new URL, so no cache ever serves a stale one.
 type staticFiles struct {
 	files map[string]asset // by name
+	// notFound answers an unknown asset with the site's error page.
+	notFound http.HandlerFunc
 }
 
 type asset struct {
@@ -83,7 +85,7 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hash, name, ok := strings.Cut(rest, "/")
 	a, found := s.files[name]
 	if !ok || !found {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", a.contentType)

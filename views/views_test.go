@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // newTestServer builds the HTTP surface on a fresh database holding items.
-func newTestServer(t *testing.T, items ...wiki.ImportItem) *Server {
+func newTestServer(t testing.TB, items ...wiki.ImportItem) *Server {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	store := wiki.NewStore(pool, markdown.New())

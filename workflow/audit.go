@@ -52,10 +52,16 @@ func Audit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditEvent
 		where = append(where, "e.action LIKE "+arg(strings.ReplaceAll(f.Action, "%", "")+"%"))
 	}
 	if f.Cities != nil {
+		// Scoped by the objects themselves, never by how their names look: a
+		// user named like a city, or a failed sign-in as "luebeck/x", is no
+		// event of that city. The city's changes and articles (found by
+		// joining their tables), the city itself, and the roles granted in it.
 		c := arg(f.Cities)
-		where = append(where, `(EXISTS (SELECT 1 FROM change_requests cr JOIN articles a ON a.id = cr.article_id
-				WHERE e.object = 'change:' || cr.id AND a.city = ANY(`+c+`))
-			OR split_part(split_part(e.object, ':', 2), '/', 1) = ANY(`+c+`))`)
+		where = append(where, `(e.object IN (
+				SELECT 'change:' || cr.id FROM change_requests cr JOIN articles a ON a.id = cr.article_id WHERE a.city = ANY(`+c+`)
+				UNION ALL SELECT 'article:' || a.city || '/' || a.slug FROM articles a WHERE a.city = ANY(`+c+`)
+				UNION ALL SELECT 'city:' || ci.slug FROM cities ci WHERE ci.slug = ANY(`+c+`))
+			OR e.action IN ('role.grant', 'role.revoke') AND e.detail->>'city' = ANY(`+c+`))`)
 	}
 	if f.Before > 0 {
 		where = append(where, "e.chain_seq < "+arg(f.Before))

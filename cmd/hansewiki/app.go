@@ -126,18 +126,25 @@ func (m *Main) Open(ctx context.Context) error {
 // Listen binds the HTTP address (":0" picks a free port) and builds the
 // HTTP surface.
 func (m *Main) Listen(ctx context.Context) error {
+	var err error
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	baseURL := m.Config.BaseURL
+	if baseURL == "" {
+		baseURL = listenURL(m.listener.Addr())
+		m.Log.Warn("HANSEWIKI_BASE_URL is not set: feeds and links use the listen address; set it to the wiki's public address", "base_url", baseURL)
+	}
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
 	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
-		BaseURL: m.Config.BaseURL, Ready: m.ready})
+		BaseURL: baseURL, Ready: m.ready})
 	if err != nil {
+		m.listener.Close()
 		return err
 	}
 	m.Handler = h
 	for name, fn := range m.Search.Gauges() {
 		h.Metrics().Gauge(name, fn)
-	}
-	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
-		return err
 	}
 	m.server = &http.Server{
 		Handler:           h,
@@ -148,6 +155,20 @@ func (m *Main) Listen(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// listenURL is the address absolute URLs use when no base URL is
+// configured: the listen address, with "localhost" for all interfaces.
+// Never a request's Host header, which any client can forge.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://localhost"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // URL is the base URL of the listening server.
