@@ -1,6 +1,7 @@
 package views
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 
@@ -162,8 +163,15 @@ func (s *Server) authorize(rt route) http.HandlerFunc {
 			s.keepForResubmit(w, r)
 			return
 		}
-		before := s.store.Changes()
-		rt.h(w, r)
+		before, narrowings := s.store.Changes(), s.store.Narrowings()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			rt.h(w, r)
+			return
+		}
+		// A request that writes is answered only after the cache flush and
+		// the barrier below, whatever the size of its answer.
+		held := &heldResponse{ResponseWriter: w}
+		rt.h(held, r)
 		// The request published or archived: drop cached pages before the
 		// answer leaves (the notification does it for the other instances,
 		// and arrives here a moment later), so that once an approval has
@@ -171,7 +179,40 @@ func (s *Server) authorize(rt route) http.HandlerFunc {
 		if s.store.Changes() != before {
 			s.cache.flush()
 		}
+		// If it narrowed, the other instances must have dropped theirs too.
+		if s.store.Narrowings() != narrowings && s.opts.Barrier != nil {
+			s.opts.Barrier.Wait(r.Context())
+		}
+		held.send()
 	}
+}
+
+// heldResponse keeps a handler's answer until send.
+type heldResponse struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	return h.body.Write(b)
+}
+
+func (h *heldResponse) send() {
+	if h.status == 0 {
+		return
+	}
+	h.ResponseWriter.WriteHeader(h.status)
+	h.ResponseWriter.Write(h.body.Bytes())
 }
 
 // fail answers err as JSON for the API and as a page otherwise.

@@ -36,6 +36,10 @@ type Options struct {
 	AccessLog bool
 	// PageCacheBytes bounds the rendered-page cache (default 64 MiB).
 	PageCacheBytes int
+	// Barrier, when set, holds the answer of a request that narrowed who
+	// may read an article until every other instance dropped its cached
+	// pages (wiki.Barrier).
+	Barrier *wiki.Barrier
 }
 
 // Server is the HTTP handler of Hansewiki.

@@ -40,6 +40,20 @@ const (
 // Valid reports whether v is one of the three visibilities.
 func (v Visibility) Valid() bool { return v == Public || v == Network || v == CityVis }
 
+// Narrower reports whether some reader of an article with visibility was
+// may not read it with visibility v: public ⊃ network ⊃ city.
+func (v Visibility) Narrower(was Visibility) bool { return v.rank() > was.rank() }
+
+func (v Visibility) rank() int {
+	switch v {
+	case Public:
+		return 0
+	case Network:
+		return 1
+	}
+	return 2 // city, and anything unknown counts as the narrowest
+}
+
 // Statuses of an experience report, in project order.
 var Statuses = []string{"idee", "planung", "umsetzung", "abgeschlossen"}
 

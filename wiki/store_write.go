@@ -187,15 +187,30 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 	}
 	// Links written without text show the title, and only where the
 	// target's visibility allows: both may have changed.
-	var changed bool
-	if err := tx.QueryRow(ctx, `SELECT (o.title, o.visibility) IS DISTINCT FROM (n.title, n.visibility)
-		FROM revisions o, revisions n WHERE o.id = $1 AND n.id = $2`, cur, revID).Scan(&changed); err != nil {
+	var retitled bool
+	var was, is Visibility
+	if err := tx.QueryRow(ctx, `SELECT o.title IS DISTINCT FROM n.title, o.visibility, n.visibility
+		FROM revisions o, revisions n WHERE o.id = $1 AND n.id = $2`, cur, revID).Scan(&retitled, &was, &is); err != nil {
 		return err
 	}
-	if changed {
+	if is.Narrower(was) {
+		if err := s.narrowed(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if retitled || was != is {
 		return s.rerenderLinkers(ctx, tx, city, slug)
 	}
 	return nil
+}
+
+// narrowed records in tx that this change narrows who may read an
+// article: it raises the narrowing generation, which every instance acks
+// once its page cache is in step (see Barrier).
+func (s *Store) narrowed(ctx context.Context, tx pgx.Tx) error {
+	s.narrowings.Add(1)
+	_, err := tx.Exec(ctx, `UPDATE narrowing_generation SET generation = generation + 1`)
+	return err
 }
 
 // SetArchived archives the article or brings it back, inside tx, and
@@ -212,6 +227,11 @@ func (s *Store) SetArchived(ctx context.Context, tx pgx.Tx, articleID int64, arc
 		return false, err
 	}
 	s.changes.Add(1)
+	if archived {
+		if err := s.narrowed(ctx, tx); err != nil {
+			return false, err
+		}
+	}
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PublishedChannel, key)
 	return err == nil, err
 }

@@ -96,3 +96,18 @@ func TestArticleFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestVisibilityNarrower(t *testing.T) {
+	for _, c := range []struct {
+		was, is Visibility
+		want    bool
+	}{
+		{Public, Network, true}, {Public, CityVis, true}, {Network, CityVis, true},
+		{Network, Public, false}, {CityVis, Network, false}, {CityVis, Public, false},
+		{Network, Network, false},
+	} {
+		if got := c.is.Narrower(c.was); got != c.want {
+			t.Errorf("%s after %s: narrower = %v", c.is, c.was, got)
+		}
+	}
+}

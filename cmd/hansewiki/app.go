@@ -46,6 +46,9 @@ type Main struct {
 	// cache, the policy and the search and mail workers about changes made
 	// by any instance.
 	Changes *wiki.Listener
+	// Barrier registers the instance and holds a narrowing approval until
+	// every instance has dropped its cached pages.
+	Barrier *wiki.Barrier
 
 	cluster  *pglocal.Cluster
 	listener net.Listener
@@ -101,6 +104,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Store = wiki.NewStore(m.Pool, markdown.New())
 	m.Changes = wiki.NewListener(m.Pool, m.Log)
+	m.Barrier = wiki.NewBarrier(m.Pool, m.Log)
 	if m.Auth, err = auth.NewService(ctx, m.Pool, auth.Options{Log: m.Log}); err != nil {
 		return err
 	}
@@ -137,7 +141,7 @@ func (m *Main) Listen(ctx context.Context) error {
 	}
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
 	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
-		BaseURL: baseURL, Ready: m.ready})
+		BaseURL: baseURL, Ready: m.ready, Barrier: m.Barrier})
 	if err != nil {
 		m.listener.Close()
 		return err
@@ -194,9 +198,9 @@ func (m *Main) ready(ctx context.Context) error {
 // process's one listener. Each subscriber also hears wiki.AnyChange after
 // every reconnect, and treats it as "anything may have changed".
 func (m *Main) subscribe() {
-	m.Changes.Subscribe(wiki.PublishedChannel, func(_ context.Context, key string) error {
-		m.Handler.Invalidate(key)
-		return nil
+	// Flush first, then ack: a narrowing request elsewhere waits for the ack.
+	m.Changes.Subscribe(wiki.PublishedChannel, func(ctx context.Context, key string) error {
+		return m.Barrier.Ack(ctx, func() { m.Handler.Invalidate(key) })
 	})
 	m.Changes.Subscribe(wiki.PublishedChannel, func(context.Context, string) error {
 		m.Search.Worker().Wake()
@@ -228,6 +232,7 @@ func (m *Main) Serve(ctx context.Context) error {
 			m.Log.Error("change listener", "err", err)
 		}
 	})
+	m.goBackground(bg, "instance heartbeat", m.Barrier.Run)
 	m.goBackground(bg, "search outbox worker", m.Search.Run)
 	if m.Mailer != nil {
 		m.goBackground(bg, "mailer", m.Mailer.Run)

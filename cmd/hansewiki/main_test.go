@@ -59,14 +59,30 @@ func writeCorpus(t *testing.T, files map[string]string) string {
 // startServer runs Main on a free port against dbURL until the test ends.
 func startServer(t *testing.T, dbURL string) *Main {
 	t.Helper()
+	return serve(t, openServer(t, dbURL, nil))
+}
+
+// openServer opens Main on a free port without serving yet, so a test can
+// adjust it first; log nil discards the logs.
+func openServer(t *testing.T, dbURL string, log *slog.Logger) *Main {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m := &Main{Config: Config{DatabaseURL: dbURL, Addr: "127.0.0.1:0"}, Log: log}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Listen(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// serve runs an opened Main until the test ends.
+func serve(t *testing.T, m *Main) *Main {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Main{Config: Config{DatabaseURL: dbURL, Addr: "127.0.0.1:0"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if err := m.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Listen(ctx); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx) }()
 	t.Cleanup(func() {
