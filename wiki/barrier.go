@@ -46,10 +46,19 @@ func NewBarrier(pool *pgxpool.Pool, log *slog.Logger) *Barrier {
 // ID names this instance in the instances table.
 func (b *Barrier) ID() string { return b.id }
 
-// Run registers the instance, refreshes its heartbeat until ctx ends and
-// then removes it, so a cleanly stopped instance holds nobody. A new row
-// has acked nothing (0): until its listener has resynchronised, narrowing
-// requests elsewhere wait for it.
+// Register enters the instance in the instances table, or says it is
+// still alive. A new row has acked nothing (0): narrowing requests elsewhere
+// wait for this instance until its listener has heard them. Call it before
+// serving, so no narrowing misses an instance that serves.
+func (b *Barrier) Register(ctx context.Context) error {
+	// Rows of instances gone for a day are only clutter.
+	_, err := b.pool.Exec(ctx, `WITH gone AS (DELETE FROM instances WHERE alive_at < now() - interval '1 day')
+		INSERT INTO instances (id, acked) VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET alive_at = now()`, b.id)
+	return err
+}
+
+// Run refreshes the instance's heartbeat until ctx ends and then removes
+// it, so a cleanly stopped instance holds nobody.
 func (b *Barrier) Run(ctx context.Context) {
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -61,10 +70,7 @@ func (b *Barrier) Run(ctx context.Context) {
 	tick := time.NewTicker(b.HeartbeatEvery)
 	defer tick.Stop()
 	for {
-		// Rows of instances gone for a day are only clutter.
-		_, err := b.pool.Exec(ctx, `WITH gone AS (DELETE FROM instances WHERE alive_at < now() - interval '1 day')
-			INSERT INTO instances (id, acked) VALUES ($1, 0) ON CONFLICT (id) DO UPDATE SET alive_at = now()`, b.id)
-		if err != nil && ctx.Err() == nil {
+		if err := b.Register(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("instance heartbeat failed", "err", err)
 		}
 		select {
@@ -87,8 +93,10 @@ func (b *Barrier) Ack(ctx context.Context, flush func()) error {
 	if err != nil {
 		return err // the listener reconnects, and acks after it resynchronised
 	}
-	_, err = b.pool.Exec(ctx, `INSERT INTO instances (id, acked) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET acked = greatest(instances.acked, excluded.acked), alive_at = now()`, b.id, gen)
+	// Only Run inserts the row: an ack racing a shutdown's deregistration
+	// must not bring it back. An ack before the first heartbeat is lost,
+	// which only makes the next narrowing wait for this instance's next ack.
+	_, err = b.pool.Exec(ctx, `UPDATE instances SET acked = greatest(acked, $2) WHERE id = $1`, b.id, gen)
 	return err
 }
 

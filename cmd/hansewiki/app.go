@@ -227,6 +227,10 @@ func (m *Main) Serve(ctx context.Context) error {
 	m.stopBackground = stop
 	defer m.waitBackground()
 	m.subscribe()
+	// Registered before the listener resynchronises, so its first ack counts.
+	if err := m.Barrier.Register(ctx); err != nil {
+		m.Log.Warn("could not register this instance yet; the heartbeat retries", "err", err)
+	}
 	m.goBackground(bg, "change listener", func(ctx context.Context) {
 		if err := m.Changes.Run(ctx); err != nil {
 			m.Log.Error("change listener", "err", err)

@@ -67,7 +67,7 @@ func TestNarrowingApprovalWaitsForEveryInstance(t *testing.T) {
 	var registered int
 	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM instances WHERE id IN ($1, $2)`,
 		a.Barrier.ID(), b.Barrier.ID()).Scan(&registered); err != nil || registered != 2 {
-		t.Fatalf("both instances must be registered: %d %v", registered, err)
+		t.Fatalf("both instances must be registered once they serve: %d %v", registered, err)
 	}
 	for _, p := range anonPages {
 		get(t, b.URL()+p)

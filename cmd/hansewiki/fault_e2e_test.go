@@ -338,7 +338,7 @@ func TestShutdownWaitsForBackgroundWork(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx) }()
 	waitStatus(t, m.URL()+"/readyz", 200, 10*time.Second)
-	workers := []string{"wiki.(*Listener).Run", "search.(*Worker).Run", "workflow.(*Mailer).Run", "auth.(*Sessions).RunCleanup"}
+	workers := []string{"wiki.(*Listener).Run", "wiki.(*Barrier).Run", "search.(*Worker).Run", "workflow.(*Mailer).Run", "auth.(*Sessions).RunCleanup"}
 	running := func() []string {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
@@ -359,6 +359,11 @@ func TestShutdownWaitsForBackgroundWork(t *testing.T) {
 	}
 	if got := running(); len(got) > 0 {
 		t.Fatalf("Serve returned while still running: %v", got)
+	}
+	// A cleanly stopped instance deregisters: no narrowing waits for it.
+	var left int
+	if err := m.Pool.QueryRow(context.Background(), `SELECT count(*) FROM instances`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("after shutdown %d instance(s) still registered (%v)", left, err)
 	}
 }
 
