@@ -126,6 +126,15 @@ type tableBound struct{ inner parser.ParagraphTransformer }
 // written cell takes at least two bytes ("|x").
 const cellsPerByte = 2
 
+// maxTableCells bounds the cells of all tables of a document together (the
+// syntax budget of tables, see budget.go); a table beyond it stays a
+// paragraph. The 20 KB test article has about 360 cells, so a 1 MiB article
+// of nothing but such tables about 19,000.
+const maxTableCells = 50_000
+
+// tableCellsKey holds the number of table cells a document has so far.
+var tableCellsKey = parser.NewContextKey()
+
 func (t tableBound) Transform(node *gast.Paragraph, reader text.Reader, pc parser.Context) {
 	lines := node.Lines()
 	src := reader.Source()
@@ -141,8 +150,15 @@ func (t tableBound) Transform(node *gast.Paragraph, reader text.Reader, pc parse
 			rows = 1 // the header
 		}
 	}
-	if cols > 0 && cols*rows > cellsPerByte*size+64 {
-		return // stays a paragraph
+	if cols > 0 {
+		if cols*rows > cellsPerByte*size+64 {
+			return // stays a paragraph
+		}
+		used, _ := pc.Get(tableCellsKey).(int)
+		if used+cols*rows > maxTableCells {
+			return
+		}
+		pc.Set(tableCellsKey, used+cols*rows)
 	}
 	t.inner.Transform(node, reader, pc)
 }

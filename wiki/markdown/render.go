@@ -115,7 +115,7 @@ func (r *Renderer) RenderContext(ctx context.Context, src []byte, city string, r
 
 	st.ids.reset()
 	pc := parser.NewContext(parser.WithIDs(&st.ids))
-	src = limitNesting(src)
+	src = limitSyntax(limitNesting(src))
 	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
 
 	if err := ctx.Err(); err != nil {

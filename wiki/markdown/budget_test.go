@@ -1,0 +1,186 @@
+package markdown
+
+import (
+	"bytes"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// largeArticle is the test article repeated to the 1 MiB body limit: links,
+// wiki links, emphasis, tables and headings as a real article has them.
+func largeArticle(t testing.TB) []byte {
+	src := readBenchDocument(t)
+	return bytes.Repeat(src, (1<<20)/len(src))
+}
+
+// TestSyntaxBudgetKeepsRealArticles: an article of the body limit is far
+// below the budget, so it renders exactly as without it, also when the
+// byte-counting shortcut is skipped.
+func TestSyntaxBudgetKeepsRealArticles(t *testing.T) {
+	big := largeArticle(t)
+	// Code, raw HTML and bare links, which the shortcut does not see as
+	// rare, repeated well past the budget in bytes but not in syntax.
+	code := bytes.Repeat([]byte("Siehe `a_b*c[d]` und <https://www.example.org/a_b> oder info@luebeck.de.\n\n"+
+		"```go\nx := m[k] * y_z // <b>\n```\n\n"+
+		"    [eingerückt] *code*\n\n"), 2000)
+	code = append(code, "- Punkt mit [[Seite]] und **fett**\n"...)
+	for _, src := range [][]byte{big, code} {
+		var l syntaxLimiter
+		if out := l.limit(src); !bytes.Equal(out, src) {
+			i := 0
+			for i < len(out) && out[i] == src[i] {
+				i++
+			}
+			t.Fatalf("a real article changed at byte %d: %q", i, out[max(0, i-40):min(len(out), i+40)])
+		}
+		if got := limitSyntax(src); !bytes.Equal(got, src) {
+			t.Fatal("limitSyntax changed a real article")
+		}
+	}
+}
+
+// TestSyntaxBudgetRendersTheRestAsText: beyond the budget, links are text
+// as written, while code keeps its text without escapes.
+func TestSyntaxBudgetRendersTheRestAsText(t *testing.T) {
+	src := strings.Repeat("[a](/b) ", syntaxBudget+50) +
+		"\n\n```\n[x](/y) *z* a_b\n```\n\nund `[c](/d) *e*` [[seite]] *f* <b>g</b>\n\n    [h](/i) *j*\n"
+	res := render(t, src)
+	if n := strings.Count(res.HTML, `<a href="/b">a</a>`); n != syntaxBudget {
+		t.Errorf("%d links rendered, want the budget of %d", n, syntaxBudget)
+	}
+	for _, want := range []string{
+		"[a](/b) [a](/b)",                // the rest is text, as written
+		"<code>[x](/y) *z* a_b\n</code>", // fenced code unchanged
+		"<code>[c](/d) *e*</code>",       // code span unchanged
+		"[[seite]] <em>f</em>",           // brackets are text, emphasis is not over its budget
+		"<code>[h](/i) *j*\n</code>",     // indented code unchanged
+	} {
+		if !strings.Contains(res.HTML, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(res.HTML, `\`) {
+		t.Error("an escape shows as a backslash")
+	}
+}
+
+// TestSyntaxBudgetBoundsTables: tables beyond the cells budget of a
+// document stay paragraphs.
+func TestSyntaxBudgetBoundsTables(t *testing.T) {
+	table := "| a | b |\n|---|---|\n" + strings.Repeat("| x | y |\n", 999) + "\n"
+	res := render(t, strings.Repeat(table, maxTableCells/2000+3))
+	// Cells are counted as the table extension could fill them, the outer
+	// pipes as columns too: 4 × 1000 per table.
+	if n, want := strings.Count(res.HTML, "<table"), maxTableCells/4000; n != want {
+		t.Errorf("%d tables, want %d", n, want)
+	}
+}
+
+// allocBound is the most rendering may allocate for src: a fixed amount
+// for the syntax within its budget, and per line what goldmark needs for
+// any line (its segment, a text node and the line's state, about 500
+// bytes): a document of one-character lines costs that much however it is
+// written. The budget limits syntax, not lines.
+func allocBound(name string, src []byte) uint64 {
+	perLine := uint64(600)
+	if name == "indented-lists" {
+		// goldmark records each line once per open block until the next
+		// blank line, and this document keeps up to 32 lists open.
+		perLine = 7000
+	}
+	return 32<<20 + perLine*uint64(bytes.Count(src, []byte("\n")))
+}
+
+// TestRenderAdversarialMemory renders every adversarial document at the
+// 1 MiB body limit and checks the bytes it allocates (all of them, garbage
+// included, which bounds the peak heap too); no time is measured.
+func TestRenderAdversarialMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders 15 MiB of Markdown")
+	}
+	r := New()
+	for _, tc := range adversarial {
+		t.Run(tc.name, func(t *testing.T) {
+			src := atLimit(tc.gen)
+			_, alloc := renderCost(t, r, src)
+			t.Logf("%d bytes, %d lines: %.1f MB allocated", len(src), bytes.Count(src, []byte("\n")), float64(alloc)/1e6)
+			if bound := allocBound(tc.name, src); alloc > bound {
+				t.Errorf("rendering allocated %.1f MB, want at most %.1f MB", float64(alloc)/1e6, float64(bound)/1e6)
+			}
+		})
+	}
+}
+
+// atLimit is gen's document at the 1 MiB body limit.
+func atLimit(gen func(int) string) []byte {
+	src := []byte(gen(1 << 20))
+	return src[:min(len(src), 1<<20)]
+}
+
+// peakHeap runs f and returns the most heap memory in live and not yet
+// collected objects seen while it ran, above what was in use before,
+// sampled every 100 µs from runtime/metrics (an estimate: a sample can
+// miss the moment before a collection).
+func peakHeap(f func()) uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	runtime.GC()
+	base := read()
+	var peak uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(100 * time.Microsecond)
+		defer tick.Stop()
+		for {
+			peak = max(peak, read())
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	f()
+	close(done)
+	wg.Wait()
+	peak = max(peak, read())
+	return peak - min(base, peak)
+}
+
+// BenchmarkRenderAdversarialPeak reports, for each adversarial document at
+// the 1 MiB limit, the process's CPU time, the bytes allocated and the
+// sampled peak heap of one render. Run with
+//
+//	go test ./wiki/markdown -run '^$' -bench RenderAdversarialPeak -benchtime 3x
+func BenchmarkRenderAdversarialPeak(b *testing.B) {
+	r := New()
+	for _, tc := range adversarial {
+		src := atLimit(tc.gen)
+		b.Run(tc.name, func(b *testing.B) {
+			var cpu time.Duration
+			var alloc, peak uint64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := cpuTime(b)
+				p := peakHeap(func() {
+					if _, err := r.Render(src, "luebeck", nil); err != nil {
+						b.Fatal(err)
+					}
+				})
+				cpu += cpuTime(b) - start
+				runtime.ReadMemStats(&after)
+				alloc = max(alloc, after.TotalAlloc-before.TotalAlloc)
+				peak = max(peak, p)
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(alloc)/(1<<20), "alloc-MiB")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+		})
+	}
+}
