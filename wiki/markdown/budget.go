@@ -11,10 +11,10 @@ import "bytes"
 // never builds their nodes.
 //
 // syntaxBudget is per kind and per document. The 20 KB test article
-// (testdata/artikel-20kb.md) has 24 brackets and 34 emphasis runs, so a
-// 1 MiB article written like it has about 1,300 and 1,800; a list of a
-// whole city's streets as wiki links has a few thousand. 10,000 leaves room
-// for such lists and costs at most a few MiB of nodes per kind.
+// (testdata/artikel-20kb.md) has 24 brackets and 68 emphasis characters,
+// so a 1 MiB article written like it has about 1,300 and 3,500; a list of
+// a whole city's streets as wiki links has a few thousand. 10,000 leaves
+// room for such lists and costs at most a few MiB of nodes per kind.
 const syntaxBudget = 10_000
 
 // codeBudget bounds what limitSyntax takes for code, counted apart from
@@ -27,8 +27,8 @@ const codeBudget = 2 * syntaxBudget
 // The kinds of openers, each with its own budget.
 const (
 	kindBracket  = iota // "[", also "![", "[^", "[[" (counted once)
-	kindEmphasis        // a run of "*" or "_"
-	kindStrike          // a run of "~"
+	kindEmphasis        // "*" or "_", each: a run of n can nest n/2 emphases
+	kindStrike          // "~", each
 	kindCodeSpan        // a run of backticks
 	kindAngle           // "<": raw HTML and autolinks
 	kindLinkify         // "www.", "://", "@": bare links and e-mail addresses
@@ -39,26 +39,33 @@ const (
 // budget, which the first, byte-counting check decides for every real
 // article; otherwise src with the openers beyond the budget escaped.
 func limitSyntax(src []byte) []byte {
-	if !mayExceedBudget(src) {
+	return limitSyntaxTo(src, syntaxBudget, codeBudget)
+}
+
+// limitSyntaxTo is limitSyntax with the budgets given (tests use small ones).
+func limitSyntaxTo(src []byte, budget, inCode int) []byte {
+	if !mayExceedBudget(src, budget) {
 		return src
 	}
-	var l syntaxLimiter
+	l := syntaxLimiter{budget: budget, codeBudget: inCode}
 	return l.limit(src)
 }
 
 // mayExceedBudget counts bytes, an upper bound of every kind's openers.
-func mayExceedBudget(src []byte) bool {
+func mayExceedBudget(src []byte, budget int) bool {
 	count := func(s string) int { return bytes.Count(src, []byte(s)) }
-	return count("[") > syntaxBudget ||
-		count("*")+count("_") > syntaxBudget ||
-		count("~") > syntaxBudget ||
-		count("`") > syntaxBudget ||
-		count("<") > syntaxBudget ||
-		count("www.")+count("://")+count("@") > syntaxBudget
+	return count("[") > budget ||
+		count("*")+count("_") > budget ||
+		count("~") > budget ||
+		count("`") > budget ||
+		count("<") > budget ||
+		count("www.")+count("://")+count("@") > budget
 }
 
 // syntaxLimiter is the state of one pass over a document.
 type syntaxLimiter struct {
+	budget, codeBudget int
+
 	src    []byte
 	out    []byte        // nil until an opener is escaped
 	copied int           // src[:copied] is in out
@@ -184,7 +191,7 @@ func (l *syntaxLimiter) line(off int, line []byte) {
 // inline escapes the openers beyond the budget in s, which starts at
 // src[off]; inCode means s is (probably) code.
 func (l *syntaxLimiter) inline(off int, s []byte, inCode bool) {
-	if !inCode && l.count[kindCodeSpan] < syntaxBudget && bytes.IndexByte(s, '`') >= 0 {
+	if !inCode && l.count[kindCodeSpan] < l.budget && bytes.IndexByte(s, '`') >= 0 {
 		l.findCodeSpans(s)
 	} else {
 		l.runs = l.runs[:0]
@@ -211,7 +218,7 @@ func (l *syntaxLimiter) inline(off int, s []byte, inCode bool) {
 			if c == '~' {
 				kind = kindStrike
 			}
-			l.opener(kind, off+i, n, inCode)
+			l.openers(kind, off+i, n, n, inCode)
 			i += n
 			continue
 		case '`':
@@ -220,7 +227,7 @@ func (l *syntaxLimiter) inline(off int, s []byte, inCode bool) {
 				r++
 			}
 			if !inCode && r < len(l.runs) && l.runs[r].pos == i && l.runs[r].closer >= 0 &&
-				l.count[kindCodeSpan] < syntaxBudget {
+				l.count[kindCodeSpan] < l.budget {
 				// A code span: its text is code.
 				l.count[kindCodeSpan]++
 				end := l.runs[l.runs[r].closer].pos
@@ -253,11 +260,17 @@ func (l *syntaxLimiter) inline(off int, s []byte, inCode bool) {
 // opener counts one opener of kind, n bytes at src[at:], and escapes each
 // of its bytes when it is beyond the budget.
 func (l *syntaxLimiter) opener(kind, at, n int, inCode bool) {
+	l.openers(kind, at, n, 1, inCode)
+}
+
+// openers counts k openers of kind in the n bytes at src[at:] and escapes
+// all n bytes when the count goes beyond the budget.
+func (l *syntaxLimiter) openers(kind, at, n, k int, inCode bool) {
 	if inCode {
-		if l.inCode[kind]++; l.inCode[kind] <= codeBudget {
+		if l.inCode[kind] += k; l.inCode[kind] <= l.codeBudget {
 			return
 		}
-	} else if l.count[kind]++; l.count[kind] <= syntaxBudget {
+	} else if l.count[kind] += k; l.count[kind] <= l.budget {
 		return
 	}
 	if l.out == nil {
@@ -278,7 +291,7 @@ func (l *syntaxLimiter) opener(kind, at, n int, inCode bool) {
 // them counts as text, which may show a backslash but keeps the budget.
 func (l *syntaxLimiter) findCodeSpans(s []byte) {
 	l.runs = l.runs[:0]
-	for i := 0; i < len(s) && len(l.runs) < 2*(syntaxBudget-l.count[kindCodeSpan]); {
+	for i := 0; i < len(s) && len(l.runs) < 2*(l.budget-l.count[kindCodeSpan]); {
 		if s[i] == '\\' && i+1 < len(s) && s[i+1] != '`' {
 			i += 2
 			continue

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
 )
 
 // largeArticle is the test article repeated to the 1 MiB body limit: links,
@@ -29,7 +32,7 @@ func TestSyntaxBudgetKeepsRealArticles(t *testing.T) {
 		"    [eingerückt] *code*\n\n"), 2000)
 	code = append(code, "- Punkt mit [[Seite]] und **fett**\n"...)
 	for _, src := range [][]byte{big, code} {
-		var l syntaxLimiter
+		l := syntaxLimiter{budget: syntaxBudget, codeBudget: codeBudget}
 		if out := l.limit(src); !bytes.Equal(out, src) {
 			i := 0
 			for i < len(out) && out[i] == src[i] {
@@ -183,4 +186,46 @@ func BenchmarkRenderAdversarialPeak(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
 		})
 	}
+}
+
+// FuzzSyntaxBudgetBoundsNodes repeats a fuzzed fragment far beyond a small
+// budget and counts the inline nodes goldmark builds from the limited
+// document: whatever the fragment (code, raw HTML, lists, quotes), they
+// stay within a few times the budgets, as they must for the budget to
+// bound memory. Run with
+//
+//	go test ./wiki/markdown -run '^$' -fuzz FuzzSyntaxBudgetBoundsNodes -fuzztime 5m
+func FuzzSyntaxBudgetBoundsNodes(f *testing.F) {
+	for _, tc := range adversarial {
+		f.Add(tc.gen(64))
+	}
+	for _, s := range []string{
+		"[a](b) ", "*a* ", "`a` [b]\n", "```\n[a]\n", "    [a]\n\n", "> ```\n[a]\n",
+		"- ```\n[a]\n", "<div>\n```\n\n[a]\n", "`` ` [a] ", "www.a.de a@b.de ", "~~a~~ ",
+		"<!--\n```\n-->\n[a]\n", "[[a]] [^1]\n\n[^1]: x\n", "- [ ] a\n",
+	} {
+		f.Add(s)
+	}
+	const budget, inCode = 20, 40
+	r := New()
+	f.Fuzz(func(t *testing.T, fragment string) {
+		if len(fragment) == 0 || len(fragment) > 256 {
+			t.Skip()
+		}
+		src := []byte(strings.Repeat(fragment, (32<<10)/len(fragment)+1))
+		src = limitSyntaxTo(limitNesting(src), budget, inCode)
+		doc := r.md.Parser().Parse(text.NewReader(src))
+		nodes := 0
+		_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+			if entering && n.Type() == ast.TypeInline && n.Kind() != ast.KindText && n.Kind() != ast.KindString {
+				nodes++
+			}
+			return ast.WalkContinue, nil
+		})
+		// Each opener within a budget makes at most one node (an emphasis
+		// takes two "*" or "_"); the bound allows twice that.
+		if bound := 2 * numKinds * (budget + inCode); nodes > bound {
+			t.Errorf("%d inline nodes from %d bytes, want at most %d: %q", nodes, len(src), bound, fragment)
+		}
+	})
 }

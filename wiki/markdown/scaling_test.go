@@ -70,6 +70,7 @@ var adversarial = []struct {
 	}},
 	{"emphasis-runs", func(size int) string { return strings.Repeat("*a **b _c ", size/10) }},
 	{"emphasis-closers", func(size int) string { return strings.Repeat("*", size/2) + strings.Repeat("a*", size/4) }},
+	{"emphasis-nested", func(size int) string { return strings.Repeat("*", size/2-1) + "a" + strings.Repeat("*", size/2-1) }},
 	{"raw-html", func(size int) string { return strings.Repeat("<div><span>", size/11) }},
 }
 
