@@ -229,3 +229,25 @@ func FuzzSyntaxBudgetBoundsNodes(f *testing.F) {
 		}
 	})
 }
+
+// TestFastValueIsGoldmarksValue: the reader given to inline parsers
+// returns what goldmark's block reader returns, for every range of a
+// block of several lines, with padding.
+func TestFastValueIsGoldmarksValue(t *testing.T) {
+	src := []byte("eins [zwei]\n\tdrei\n  vier ]\nfünf\n")
+	lines := text.NewSegments()
+	lines.Append(text.NewSegment(0, 12))
+	lines.Append(text.NewSegmentPadding(13, 18, 2))
+	lines.Append(text.NewSegment(20, 27))
+	lines.Append(text.NewSegment(27, len(src)))
+	want := text.NewBlockReader(src, lines)
+	got := fastValueReader{text.NewBlockReader(src, lines), lines}
+	for start := 0; start < len(src); start++ {
+		for stop := start; stop <= len(src); stop++ {
+			seg := text.NewSegment(start, stop)
+			if w, g := want.Value(seg), got.Value(seg); !bytes.Equal(w, g) {
+				t.Fatalf("Value(%d, %d) = %q, want %q", start, stop, g, w)
+			}
+		}
+	}
+}

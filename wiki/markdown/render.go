@@ -63,6 +63,7 @@ type Renderer struct {
 func New() *Renderer {
 	r := &Renderer{policy: newPolicy()}
 	r.md = goldmark.New(
+		goldmark.WithParser(newParser()),
 		goldmark.WithExtensions(
 			// GFM (extension.GFM) with tables aligned by attribute, as the
 			// sanitizer allows no style attribute. No typographer: German

@@ -54,6 +54,11 @@ var adversarial = []struct {
 	{"links", func(size int) string { return strings.Repeat("[a](/b \"c\") ", size/12) }},
 	{"unclosed-brackets", func(size int) string { return strings.Repeat("[a ", size/3) }},
 	{"brackets-then-close", func(size int) string { return strings.Repeat("[", size/2) + strings.Repeat("](x)", size/8) }},
+	{"reference-labels", func(size int) string {
+		// Each "]" looks its label up as a reference; goldmark's reader
+		// then walked all the paragraph's lines after it.
+		return strings.Repeat("[a]\n", size/64) + strings.Repeat("a\n", (size-size/16)/2)
+	}},
 	{"wiki-links", func(size int) string {
 		var b strings.Builder
 		for i := 0; b.Len() < size; i++ {
