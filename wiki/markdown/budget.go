@@ -17,6 +17,22 @@ import "bytes"
 // room for such lists and costs at most a few MiB of nodes per kind.
 const syntaxBudget = 10_000
 
+// maxHeadings is the budget of headings: each costs a node, an ID and a
+// TOC entry (50,000 "# x" allocated 57 MB). The test article has 27 in
+// 20 KB, about 1,400 per MiB.
+const maxHeadings = 5_000
+
+// maxLines is the budget of lines. goldmark keeps a segment, a text node
+// and some state for every line and every block open on it (about 500
+// bytes allocated per line, more in nested lists), so 500,000 lines of "a"
+// allocated 270 MB whatever the syntax. A line counts once and once more
+// for every level of nesting (quote or two columns of indentation); beyond
+// maxLines, line ends are spaces: the rest of the document is one line of
+// text. The test article has 73 bytes per line, so 1 MiB written like it
+// has 14,000 lines; 50,000 allows lines of 21 bytes, or fewer nested ones.
+// Fenced code keeps its lines up to twice that.
+const maxLines = 50_000
+
 // codeBudget bounds what limitSyntax takes for code, counted apart from
 // the rest. Inside code blocks and code spans escaping would show as a
 // backslash, so it is left alone there, but only up to this count: the
@@ -32,6 +48,7 @@ const (
 	kindCodeSpan        // a run of backticks
 	kindAngle           // "<": raw HTML and autolinks
 	kindLinkify         // "www.", "://", "@": bare links and e-mail addresses
+	kindHeading         // "#" or a setext underline starting a line
 	numKinds
 )
 
@@ -47,8 +64,13 @@ func limitSyntaxTo(src []byte, budget, inCode int) []byte {
 	if !mayExceedBudget(src, budget) {
 		return src
 	}
-	l := syntaxLimiter{budget: budget, codeBudget: inCode}
-	return l.limit(src)
+	return newSyntaxLimiter(budget, inCode).limit(src)
+}
+
+// newSyntaxLimiter scales the budgets of headings and lines with budget.
+func newSyntaxLimiter(budget, inCode int) *syntaxLimiter {
+	return &syntaxLimiter{budget: budget, codeBudget: inCode,
+		headings: budget * maxHeadings / syntaxBudget, lines: budget * maxLines / syntaxBudget}
 }
 
 // mayExceedBudget counts bytes, an upper bound of every kind's openers.
@@ -59,12 +81,15 @@ func mayExceedBudget(src []byte, budget int) bool {
 		count("~") > budget ||
 		count("`") > budget ||
 		count("<") > budget ||
-		count("www.")+count("://")+count("@") > budget
+		count("www.")+count("://")+count("@") > budget ||
+		// A line weighs at most 1+maxNesting.
+		count("\n")*(1+maxNesting) > budget*maxLines/syntaxBudget
 }
 
 // syntaxLimiter is the state of one pass over a document.
 type syntaxLimiter struct {
 	budget, codeBudget int
+	headings, lines    int // maxHeadings and maxLines, or smaller in tests
 
 	src    []byte
 	out    []byte        // nil until an opener is escaped
@@ -90,24 +115,40 @@ type codeRun struct{ pos, n, closer int } // closer: index in runs, or -1
 
 func (l *syntaxLimiter) limit(src []byte) []byte {
 	l.src, l.prevBlank = src, true
-	for start := 0; start < len(src); {
+	for start, n := 0, 0; start < len(src); {
+		if n >= l.lines && (l.fenceLen == 0 || n >= 2*l.lines) {
+			// The rest is one line: a copy of src with its line ends as
+			// spaces (same length, so the offsets stay).
+			joined := make([]byte, len(src))
+			copy(joined, src[:start])
+			for i, c := range src[start:] {
+				if c == '\n' || c == '\r' {
+					c = ' '
+				}
+				joined[start+i] = c
+			}
+			l.src, l.fenceLen = joined, 0
+			l.line(start, joined[start:])
+			break
+		}
 		end := bytes.IndexByte(src[start:], '\n')
 		if end < 0 {
 			end = len(src)
 		} else {
 			end += start
 		}
-		l.line(start, src[start:end])
+		n += l.line(start, src[start:end])
 		start = end + 1
 	}
 	if l.out == nil {
-		return src
+		return l.src
 	}
-	return append(l.out, src[l.copied:]...)
+	return append(l.out, l.src[l.copied:]...)
 }
 
-// line handles one line starting at src[off].
-func (l *syntaxLimiter) line(off int, line []byte) {
+// line handles one line starting at src[off] and returns its weight
+// against maxLines.
+func (l *syntaxLimiter) line(off int, line []byte) (weight int) {
 	// Container prefix: indentation and quote markers.
 	i, col, quotes, ind := 0, 0, 0, 0
 	for ; i < len(line); i++ {
@@ -129,6 +170,7 @@ func (l *syntaxLimiter) line(off int, line []byte) {
 		break
 	}
 	ind = max(ind, 0)
+	weight = 1 + min(maxNesting, quotes+col/2)
 	rest := line[i:]
 	blank := len(bytes.TrimSpace(rest)) == 0
 
@@ -145,6 +187,11 @@ func (l *syntaxLimiter) line(off int, line []byte) {
 	}
 	if blank {
 		l.prevBlank = true
+		return
+	}
+	if ind <= 3 && !l.prevBlank && isSetextUnderline(rest) {
+		l.heading(off + i)
+		l.prevBlank = false
 		return
 	}
 	if ind >= 4 && (l.prevBlank || l.prevCode) && !l.containers {
@@ -175,6 +222,9 @@ func (l *syntaxLimiter) line(off int, line []byte) {
 		}
 		rest = line[i:]
 	}
+	if ind <= 3 && isATXHeading(rest) {
+		l.heading(off + i)
+	}
 	if bytes.HasPrefix(rest, []byte("[^")) {
 		l.containers = true // a footnote definition, probably
 	}
@@ -186,6 +236,7 @@ func (l *syntaxLimiter) line(off int, line []byte) {
 		}
 	}
 	l.inline(off+i, rest, false)
+	return weight
 }
 
 // inline escapes the openers beyond the budget in s, which starts at
@@ -273,13 +324,26 @@ func (l *syntaxLimiter) openers(kind, at, n, k int, inCode bool) {
 	} else if l.count[kind] += k; l.count[kind] <= l.budget {
 		return
 	}
+	for k := at; k < at+n; k++ {
+		l.escape(k)
+	}
+}
+
+// escape puts a backslash before src[at].
+func (l *syntaxLimiter) escape(at int) {
 	if l.out == nil {
 		l.out = make([]byte, 0, len(l.src)+len(l.src)/4)
 	}
-	for k := at; k < at+n; k++ {
-		l.out = append(l.out, l.src[l.copied:k]...)
-		l.out = append(l.out, '\\')
-		l.copied = k
+	l.out = append(l.out, l.src[l.copied:at]...)
+	l.out = append(l.out, '\\')
+	l.copied = at
+}
+
+// heading counts a heading whose first byte is src[at] and escapes that
+// byte when the heading is beyond the budget.
+func (l *syntaxLimiter) heading(at int) {
+	if l.count[kindHeading]++; l.count[kindHeading] > l.headings {
+		l.escape(at)
 	}
 }
 
@@ -371,6 +435,22 @@ func isThematicBreak(s []byte) bool {
 		}
 	}
 	return n >= 3
+}
+
+// isATXHeading reports a line starting with one to six "#" and a space.
+func isATXHeading(s []byte) bool {
+	n := runLen(s, '#')
+	return n >= 1 && n <= 6 && (n == len(s) || s[n] == ' ' || s[n] == '\t' || s[n] == '\r')
+}
+
+// isSetextUnderline reports a line of only "=" or only "-" (and spaces
+// after them), which makes the paragraph above it a heading.
+func isSetextUnderline(s []byte) bool {
+	if len(s) == 0 || (s[0] != '=' && s[0] != '-') {
+		return false
+	}
+	n := runLen(s, s[0])
+	return len(bytes.TrimSpace(s[n:])) == 0
 }
 
 func runLen(s []byte, c byte) int {

@@ -77,6 +77,10 @@ var adversarial = []struct {
 	{"emphasis-closers", func(size int) string { return strings.Repeat("*", size/2) + strings.Repeat("a*", size/4) }},
 	{"emphasis-nested", func(size int) string { return strings.Repeat("*", size/2-1) + "a" + strings.Repeat("*", size/2-1) }},
 	{"raw-html", func(size int) string { return strings.Repeat("<div><span>", size/11) }},
+	{"short-lines", func(size int) string { return strings.Repeat("a\n", size/2) }},
+	{"paragraphs", func(size int) string { return strings.Repeat("a\n\n", size/3) }},
+	{"headings", func(size int) string { return strings.Repeat("# a\n", size/4) }},
+	{"code-lines", func(size int) string { return "```\n" + strings.Repeat("a\n", size/2-2) }},
 }
 
 // renderCost renders src once and reports the CPU time the process spent
