@@ -207,7 +207,9 @@ func FuzzRenderScales(f *testing.F) {
 				t.Errorf("8× the input takes ×%.1f the time: %q", ratio, fragment)
 			}
 		}
-		if ratio := float64(ml) / float64(ms); ratio > 16 {
+		// Below 512 KiB the bytes mostly depend on the pooled buffers a
+		// render finds (16 KiB of '"' allocated 105–378 KiB).
+		if ratio := float64(ml) / float64(max(ms, 512<<10)); ratio > 16 {
 			t.Errorf("8× the input allocates ×%.1f the memory: %q", ratio, fragment)
 		}
 	})
