@@ -493,6 +493,8 @@ func checkFailedLogin(browser context.Context, t *testing.T, axeSrc []byte, base
 		var msg string
 		err := chromedp.Run(tab, vp.emulate,
 			chromedp.Navigate(base+"/login?next=/account"),
+			// The fresh form, not a node of the page before it.
+			chromedp.WaitVisible(`#username:not([aria-invalid])`, chromedp.ByQuery),
 			chromedp.SendKeys("#username", "unbekannt", chromedp.ByQuery),
 			chromedp.SendKeys("#password", "falsches-passwort", chromedp.ByQuery),
 			chromedp.Click(`main form button[type="submit"]`, chromedp.ByQuery),
