@@ -1,6 +1,8 @@
 package views
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,7 +74,7 @@ func (c catalog) errorText(err error) string {
 	)
 	switch {
 	case errors.As(err, &th):
-		return c.T("login.throttled", int(th.RetryAfter.Minutes())+1)
+		return c.throttledText(th)
 	case errors.Is(err, auth.ErrBadCredentials):
 		return c.T("login.failed")
 	case errors.As(err, &inv):
@@ -94,3 +96,14 @@ func (c catalog) errorText(err error) string {
 
 // formText is errorText as the reason shown above a form.
 func (c catalog) formText(err error) string { return c.T("form.invalid", c.errorText(err)) }
+
+// throttledText says how long a throttled sign-in has to wait.
+func (c catalog) throttledText(th *auth.ThrottledError) string {
+	switch {
+	case th.RetryAfter < time.Minute:
+		return c.T("login.throttled_seconds", th.Seconds())
+	case th.Minutes() == 1:
+		return c.T("login.throttled_minute")
+	}
+	return c.T("login.throttled", th.Minutes())
+}

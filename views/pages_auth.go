@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -50,11 +49,7 @@ func attempt(r *http.Request, username, password string, remember bool) auth.Att
 // sets Retry-After.
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request, th *auth.ThrottledError) string {
 	w.Header().Set("Retry-After", strconv.Itoa(th.Seconds()))
-	c := s.catalogs[language(r)]
-	if th.RetryAfter < time.Minute {
-		return c.T("login.throttled_seconds", th.Seconds())
-	}
-	return c.T("login.throttled", th.Minutes())
+	return s.catalogs[language(r)].throttledText(th)
 }
 
 type loginModel struct {
