@@ -285,3 +285,52 @@ func TestHolders(t *testing.T) {
 		t.Errorf("network admins: %+v, want %+v", got, want)
 	}
 }
+
+// Reading with a token does not write on every request: the token's last
+// use is recorded once, then again only after a minute. The row's xmin
+// (the transaction that last wrote it) shows whether a request wrote.
+func TestTokenUseIsRecordedAtMostOnceAMinute(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s, err := auth.NewService(ctx, pool, auth.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := mustUser(t, s, "tara")
+	secret, tok, err := s.CreateToken(ctx, id.UserID, auth.TokenPersonal, "Skript", 0, id.Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() (xmin string, used *time.Time) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT xmin::text, last_used_at FROM api_tokens WHERE id = $1`, tok.ID).Scan(&xmin, &used); err != nil {
+			t.Fatal(err)
+		}
+		return xmin, used
+	}
+	use := func() {
+		t.Helper()
+		if _, err := s.TokenIdentity(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+	}
+	use()
+	first, used := state()
+	if used == nil {
+		t.Fatal("the first use was not recorded")
+	}
+	for range 5 {
+		use()
+	}
+	if again, _ := state(); again != first {
+		t.Errorf("reads within a minute wrote the token row (xmin %s → %s)", first, again)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE id = $1`, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	use()
+	if _, later := state(); later == nil || time.Since(*later) > time.Minute {
+		t.Errorf("a use after a minute was not recorded: last use %v", later)
+	}
+}

@@ -24,7 +24,14 @@ const (
 	// signed in under (see SessionIdentity).
 	SessionCredentials = "credentials_version"
 	SessionCSRF        = "csrf"
+	// SessionSeen is when the session was last used (Unix seconds), kept
+	// to a minute: see Active.
+	SessionSeen = "seen"
 )
+
+// sessionSeenResolution is how exact a session's last use is kept; a read
+// request writes the session at most this often.
+const sessionSeenResolution = time.Minute
 
 // Sessions are server-side sessions in PostgreSQL behind an HttpOnly,
 // SameSite=Lax cookie that is Secure when the site is served over https.
@@ -41,7 +48,9 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	store := pgxstore.NewWithCleanupInterval(pool, 0)
 	m := scs.New()
 	m.Store = store
-	m.IdleTimeout = SessionIdleTimeout
+	// scs keeps an idle timeout by writing the session on every request;
+	// Active keeps it instead, writing at most once a minute.
+	m.IdleTimeout = 0
 	m.Lifetime = SessionLifetime
 	m.Cookie.Name = "hansewiki_session"
 	m.Cookie.HttpOnly = true
@@ -61,7 +70,24 @@ func (s *Sessions) SignIn(ctx context.Context, id *Identity) error {
 	s.Remove(ctx, SessionCSRF)
 	s.Put(ctx, SessionUserID, id.UserID)
 	s.Put(ctx, SessionCredentials, id.CredentialsVersion)
+	s.Put(ctx, SessionSeen, time.Now().Unix())
 	return nil
+}
+
+// Active reports whether the session is still within its idle timeout at
+// now, and records the use when the last record is a minute old or more,
+// so reading pages does not write the session on every request. A session
+// without a record (signed in before records were kept) starts one.
+func (s *Sessions) Active(ctx context.Context, now time.Time) bool {
+	seen := s.GetInt64(ctx, SessionSeen)
+	idle := now.Sub(time.Unix(seen, 0))
+	if seen != 0 && idle > SessionIdleTimeout {
+		return false
+	}
+	if seen == 0 || idle >= sessionSeenResolution {
+		s.Put(ctx, SessionSeen, now.Unix())
+	}
+	return true
 }
 
 // UserOf returns the user ID and credentials version the session was signed

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
@@ -53,6 +54,9 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			w.Header().Set("Cache-Control", privateNoStore)
 		} else if uid, version := s.sessions.UserOf(ctx); uid != 0 {
 			id, err := s.auth.SessionIdentity(ctx, uid, version)
+			if err == nil && !s.sessions.Active(ctx, time.Now()) {
+				err = auth.ErrUnauthenticated // unused for too long
+			}
 			switch {
 			case errors.Is(err, auth.ErrUnauthenticated):
 				// The account was disabled or removed, or its password
