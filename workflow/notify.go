@@ -70,9 +70,13 @@ func activeUsers(ctx context.Context, tx pgx.Tx, names []string, author int64) (
 func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, c *Change, actor, comment string) error {
 	slices.Sort(userIDs)
 	userIDs = slices.Compact(userIDs)
+	about, err := s.subjectOf(ctx, tx, c.ID, c.ArticleID)
+	if err != nil {
+		return err
+	}
 	var told int
 	for _, uid := range userIDs {
-		ok, err := s.mayKnow(ctx, tx, uid, c.ID, c.ArticleID)
+		ok, err := s.tells(ctx, about, uid)
 		if err != nil {
 			return err
 		}
@@ -113,21 +117,44 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 // asked when a notification is written, when it is shown and when its
 // mail is sent, as roles and visibility change in between.
 func (s *Service) mayKnow(ctx context.Context, q querier, userID, changeID, articleID int64) (bool, error) {
-	var city, vis string
-	var author int64
+	a, err := s.subjectOf(ctx, q, changeID, articleID)
+	if err != nil {
+		return false, err
+	}
+	return s.tells(ctx, a, userID)
+}
+
+// subject is what mayKnow weighs about a change's article, read once per
+// notification round rather than once per recipient.
+type subject struct {
+	found  bool
+	city   string
+	vis    wiki.Visibility
+	author int64
+}
+
+func (s *Service) subjectOf(ctx context.Context, q querier, changeID, articleID int64) (subject, error) {
+	var a subject
+	var vis string
 	err := q.QueryRow(ctx, `SELECT a.city, coalesce(p.visibility, r.visibility), c.author_id
 		FROM change_requests c
 		JOIN articles a ON a.id = c.article_id
 		JOIN revisions r ON r.id = c.revision_id
 		LEFT JOIN revisions p ON p.id = a.published_revision_id
-		WHERE c.id = $1 AND a.id = $2`, changeID, articleID).Scan(&city, &vis, &author)
+		WHERE c.id = $1 AND a.id = $2`, changeID, articleID).Scan(&a.city, &vis, &a.author)
 	if errors.Is(err, pgx.ErrNoRows) {
+		return a, nil
+	}
+	a.found, a.vis = err == nil, wiki.Visibility(vis)
+	return a, err
+}
+
+// tells applies mayKnow's rule to one recipient.
+func (s *Service) tells(ctx context.Context, a subject, userID int64) (bool, error) {
+	switch {
+	case !a.found:
 		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if author == userID {
+	case a.author == userID:
 		return true, nil
 	}
 	id, err := s.perm.IdentityByID(ctx, userID)
@@ -137,7 +164,7 @@ func (s *Service) mayKnow(ctx context.Context, q querier, userID, changeID, arti
 	if err != nil {
 		return false, err
 	}
-	return s.Reader(id).CanRead(city, wiki.Visibility(vis)), nil
+	return s.Reader(id).CanRead(a.city, a.vis), nil
 }
 
 // Notification is one entry of a user's notification centre.
