@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -24,24 +22,7 @@ const narrowedTitle = "Starkregen-Hinweiskarte"
 // answered.
 func narrowArticle(t *testing.T, a *Main, vis string) {
 	t.Helper()
-	author, reviewer := newClient(t, a.URL()), newClient(t, a.URL())
-	author.token, reviewer.token = apiToken(t, a.URL(), "autorin"), apiToken(t, a.URL(), "pruefer")
-	var art struct {
-		Title    string
-		Body     string
-		Revision int64
-	}
-	status, body := author.get("/api/v1/articles/rostock/starkregen-hinweiskarte")
-	if err := json.Unmarshal([]byte(body), &art); status != 200 || err != nil {
-		t.Fatalf("reading the article: %d %s", status, body)
-	}
-	created := author.change("POST", "/api/v1/changes", map[string]any{"city": "rostock", "slug": "starkregen-hinweiskarte",
-		"base_revision": art.Revision, "title": art.Title, "body": art.Body, "summary": "Sichtbarkeit: " + vis,
-		"topics": []string{"klimaresilienz"}, "visibility": vis, "submit": true}, 201)
-	approved := reviewer.change("POST", fmt.Sprintf("/api/v1/changes/%d/approve", created.ID), map[string]string{"comment": "Gut"}, 200)
-	if approved.State != "published" {
-		t.Fatalf("after the approval: %+v", approved)
-	}
+	publishThroughAPI(t, a, "", vis, "Sichtbarkeit: "+vis)
 }
 
 // Right after an approval that narrowed an article answers, no other

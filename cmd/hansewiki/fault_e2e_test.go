@@ -101,6 +101,14 @@ func listenBackends(t *testing.T, m *Main) int {
 // proposes, the reviewer approves, and the change is published.
 func publishEdit(t *testing.T, a *Main, text string) {
 	t.Helper()
+	publishThroughAPI(t, a, "\n\n"+text, "public", "Ergänzt")
+}
+
+// publishThroughAPI publishes a change of the fault corpus's article: the
+// author proposes it (the body extended by extra, with visibility vis), the
+// reviewer approves it; it returns once the approval answered.
+func publishThroughAPI(t *testing.T, a *Main, extra, vis, summary string) {
+	t.Helper()
 	author, reviewer := newClient(t, a.URL()), newClient(t, a.URL())
 	author.token, reviewer.token = apiToken(t, a.URL(), "autorin"), apiToken(t, a.URL(), "pruefer")
 	var art struct {
@@ -113,8 +121,8 @@ func publishEdit(t *testing.T, a *Main, text string) {
 		t.Fatalf("reading the article: %d %s", status, body)
 	}
 	created := author.change("POST", "/api/v1/changes", map[string]any{"city": "rostock", "slug": "starkregen-hinweiskarte",
-		"base_revision": art.Revision, "title": art.Title, "body": art.Body + "\n\n" + text, "summary": "Ergänzt",
-		"topics": []string{"klimaresilienz"}, "visibility": "public", "submit": true}, 201)
+		"base_revision": art.Revision, "title": art.Title, "body": art.Body + extra, "summary": summary,
+		"topics": []string{"klimaresilienz"}, "visibility": vis, "submit": true}, 201)
 	approved := reviewer.change("POST", fmt.Sprintf("/api/v1/changes/%d/approve", created.ID), map[string]string{"comment": "Gut"}, 200)
 	if approved.State != "published" {
 		t.Fatalf("after the approval: %+v", approved)
