@@ -31,7 +31,18 @@ type Service struct {
 	Throttle  Throttle
 	// pruned is when this instance last removed expired throttle rows.
 	pruned atomic.Int64
+	// cache keeps identities and bearer tokens for read requests (see
+	// WithCachedReads and AccountChanged).
+	cache *accountCache
+	// skew moves this service's clock, for tests that need time to pass.
+	skew atomic.Int64
 }
+
+// Skew moves the clock the service decides by (a token's last use) by d;
+// tests use it instead of sleeping.
+func (s *Service) Skew(d time.Duration) { s.skew.Add(int64(d)) }
+
+func (s *Service) now() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
 
 // Options configure the service.
 type Options struct {
@@ -52,7 +63,7 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Service
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{pool: pool, hasher: NewHasher(opts.ConcurrentHashes), enf: enf, log: opts.Log,
+	s := &Service{pool: pool, hasher: NewHasher(opts.ConcurrentHashes), enf: enf, log: opts.Log, cache: newAccountCache(),
 		Throttle: Throttle{Window: 15 * time.Minute, PerAccount: 5, PerAddress: 30}}
 	if s.dummyHash, err = s.hasher.Hash(ctx, "hansewiki-dummy-password"); err != nil {
 		return nil, err
@@ -137,6 +148,10 @@ func (s *Service) User(ctx context.Context, username string) (User, error) {
 // IdentityByID loads a signed-in user with their roles; disabled or missing
 // accounts are ErrUnauthenticated.
 func (s *Service) IdentityByID(ctx context.Context, userID int64) (*Identity, error) {
+	cached, gen := s.cache.identity(userID)
+	if cached != nil && CachedReads(ctx) {
+		return cached, nil
+	}
 	id := &Identity{}
 	var disabled bool
 	err := s.pool.QueryRow(ctx, `SELECT id, username, display_name, email, disabled, credentials_version FROM users WHERE id = $1 AND id <> 1`, userID).
@@ -150,6 +165,7 @@ func (s *Service) IdentityByID(ctx context.Context, userID int64) (*Identity, er
 	if id.Grants, err = s.grants(ctx, id.Username); err != nil {
 		return nil, err
 	}
+	s.cache.putIdentity(gen, id)
 	return id, nil
 }
 
@@ -242,33 +258,45 @@ func (s *Service) TokenIdentity(ctx context.Context, secret string) (*Identity, 
 		return nil, ErrUnauthenticated
 	}
 	sum := sha256.Sum256([]byte(secret))
-	var tokenID, userID int64
-	var stale bool
-	err := s.pool.QueryRow(ctx, `SELECT t.id, t.user_id,
-			t.last_used_at IS NULL OR t.last_used_at < now() - $2::interval
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-			AND (t.credentials_version IS NULL OR t.credentials_version = u.credentials_version)`,
-		sum[:], tokenUseResolution).Scan(&tokenID, &userID, &stale)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrUnauthenticated
-	}
-	if err != nil {
-		return nil, err
+	now := s.now()
+	e, ok, gen := s.cache.token(sum)
+	if !ok || !CachedReads(ctx) || !e.expires.IsZero() && !now.Before(e.expires) {
+		var expires, used *time.Time
+		err := s.pool.QueryRow(ctx, `SELECT t.id, t.user_id, t.expires_at, t.last_used_at
+			FROM api_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+				AND (t.credentials_version IS NULL OR t.credentials_version = u.credentials_version)`,
+			sum[:]).Scan(&e.tokenID, &e.userID, &expires, &used)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrUnauthenticated
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.expires, e.used = time.Time{}, time.Time{}
+		if expires != nil {
+			e.expires = *expires
+		}
+		if used != nil {
+			e.used = *used
+		}
 	}
 	// A read request must not write on every call: the last use is
 	// recorded at most once per tokenUseResolution.
-	if stale {
-		if _, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now()
-			WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - $2::interval)`, tokenID, tokenUseResolution); err != nil {
+	if now.Sub(e.used) >= tokenUseResolution {
+		if _, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $3
+			WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3::timestamptz - $2::float8 * interval '1 second')`,
+			e.tokenID, tokenUseResolution.Seconds(), now); err != nil {
 			return nil, err
 		}
+		e.used = now
 	}
-	return s.IdentityByID(ctx, userID)
+	s.cache.putToken(gen, sum, e)
+	return s.IdentityByID(ctx, e.userID)
 }
 
 // tokenUseResolution is how exact a token's last use is kept.
-const tokenUseResolution = "1 minute"
+const tokenUseResolution = time.Minute
 
 // Tokens lists a user's personal access tokens.
 func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {

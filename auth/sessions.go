@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -37,15 +36,14 @@ const sessionSeenResolution = time.Minute
 // SameSite=Lax cookie that is Secure when the site is served over https.
 type Sessions struct {
 	*scs.SessionManager
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	store *sessionStore
 }
 
 // NewSessions creates the session manager. It starts nothing in the
 // background; serve runs RunCleanup.
 func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
-	// pgxstore's own cleanup goroutine logs through the standard logger,
-	// takes no context and cannot be joined on shutdown: 0 turns it off.
-	store := pgxstore.NewWithCleanupInterval(pool, 0)
+	store := newSessionStore(pool)
 	m := scs.New()
 	m.Store = store
 	// scs keeps an idle timeout by writing the session on every request;
@@ -57,7 +55,7 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	m.Cookie.SameSite = http.SameSiteLaxMode
 	m.Cookie.Secure = secure
 	m.Cookie.Path = "/"
-	return &Sessions{SessionManager: m, pool: pool}
+	return &Sessions{SessionManager: m, pool: pool, store: store}
 }
 
 // SignIn binds the request's session to id and the credentials version id

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
 )
 
 type ctxKey int
@@ -88,7 +90,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		if !isWrite(r) {
+			ctx = auth.WithCachedReads(ctx)
+		}
+		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -101,7 +107,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 				SameSite: http.SameSiteLaxMode, HttpOnly: true})
 		}
-		sw := &statusWriter{ResponseWriter: w, unsafe: r.Method != http.MethodGet && r.Method != http.MethodHead}
+		sw := &statusWriter{ResponseWriter: w, unsafe: isWrite(r)}
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()), "request_id", id)
@@ -139,4 +145,28 @@ func (s *Server) panicked(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.errorPage(w, r, http.StatusInternalServerError, nil)
+}
+
+// isWrite: the request may change state. Everything else only reads, and
+// may be served from this process's caches.
+func isWrite(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead
+}
+
+// fenced holds the answer of every request that may have written until
+// every instance heard what it wrote (wiki.Barrier): a sign-out, a role
+// change, a publication hold everywhere before the next request. It wraps
+// the session middleware, so session writes (a flash, a sign-out) are
+// covered too. Reads pass straight through.
+func (s *Server) fenced(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isWrite(r) || s.opts.Barrier == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		held := &heldResponse{ResponseWriter: w}
+		next.ServeHTTP(held, r)
+		s.opts.Barrier.Sync(r.Context())
+		held.send()
+	})
 }

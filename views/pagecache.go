@@ -3,17 +3,25 @@ package views
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"sync"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
 )
 
-// pageCache keeps fully rendered pages for readers who see the same thing
-// (anonymous visitors), so a popular article costs no database round trip
-// and no template run. Every publication on any instance flushes it (see
-// wiki.Listener, wired in cmd); a generation counter stops a render that began
-// before a flush from storing its now-stale page afterwards.
+// pageCache keeps rendered pages for readers who see the same thing: the
+// same language, URL and roles (anonymous visitors, or members with the same
+// grants; see classOf). A popular article costs no database round trip and
+// no template run; a signed-in reader's name, token and unread count are
+// filled in per request (personal.go). Every publication on any instance
+// flushes it (see wiki.Listener, wired in cmd); a generation counter stops a
+// render that began before a flush from storing its now-stale page
+// afterwards.
 type pageCache struct {
 	mu       sync.Mutex
 	gen      uint64
@@ -24,8 +32,11 @@ type pageCache struct {
 }
 
 type cachedPage struct {
-	key         string
+	key string
+	// body is the page as rendered, with markers where personal parts go;
+	// segs is body cut at them, nil when it has none.
 	body        []byte
+	segs        []segment
 	etag        string
 	contentType string
 }
@@ -101,48 +112,99 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// sharedRender collects the rendering of a page that will be shared, with
+// its markers (render fills it).
+type sharedRender struct {
+	body []byte
+	segs []segment
+}
+
+type sharedKey struct{}
+
+// sharedOf is set while a page is rendered for the cache: the page must
+// not carry anything of the one reader it is rendered for (execute).
+func sharedOf(ctx context.Context) *sharedRender {
+	sh, _ := ctx.Value(sharedKey{}).(*sharedRender)
+	return sh
+}
+
 // cached serves a page from the cache when the request allows it.
 func (s *Server) cached(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || !s.cacheable(r) {
+		if r.Method != http.MethodGet {
 			next(w, r)
 			return
 		}
-		key := language(r) + " " + r.URL.RequestURI()
+		key := language(r) + " " + s.classOf(r) + " " + r.URL.RequestURI()
 		page, gen := s.cache.get(key)
 		if page != nil {
 			s.metrics.cacheHits.Add(1)
-			h := w.Header()
-			h.Set("Content-Type", page.contentType)
-			h.Set("ETag", page.etag)
-			if r.Header.Get("If-None-Match") == page.etag {
-				w.WriteHeader(http.StatusNotModified)
-				return
-			}
-			w.Write(page.body)
+			s.serveCached(w, r, page)
 			return
 		}
 		s.metrics.cacheMisses.Add(1)
+		sh := &sharedRender{}
 		rec := &recorder{ResponseWriter: w}
-		next(rec, r)
-		if rec.status == http.StatusOK {
-			body := bytes.Clone(rec.buf.Bytes())
-			sum := sha256.Sum256(body)
-			s.cache.put(gen, &cachedPage{key: key, body: body, contentType: rec.Header().Get("Content-Type"),
-				etag: `"` + hex.EncodeToString(sum[:8]) + `"`})
+		next(rec, r.WithContext(context.WithValue(r.Context(), sharedKey{}, sh)))
+		if rec.status != http.StatusOK {
+			return
 		}
+		p := &cachedPage{key: key, body: sh.body, contentType: rec.Header().Get("Content-Type")}
+		if p.body == nil { // not a template page (a feed): as sent
+			p.body = bytes.Clone(rec.buf.Bytes())
+		} else if segs := sh.segs; personal(segs) {
+			p.segs = segs
+		}
+		sum := sha256.Sum256(p.body)
+		p.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+		s.cache.put(gen, p)
 	}
 }
 
-// cacheable: only readers without an identity share pages; a signed-in
-// member's pages carry their name and their cities' articles.
-func (s *Server) cacheable(r *http.Request) bool {
-	return s.readerOf(r).Key() == "anon" && r.Header.Get("Authorization") == ""
+// serveCached answers with a cached page: as it is, with its ETag, when it
+// has no personal parts; filled in for this reader otherwise.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, page *cachedPage) {
+	h := w.Header()
+	if page.segs != nil {
+		h.Set("Content-Type", page.contentType)
+		buf := bufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer bufPool.Put(buf)
+		s.fill(buf, r, page.segs)
+		w.Write(buf.Bytes())
+		return
+	}
+	h.Set("Content-Type", page.contentType)
+	h.Set("ETag", page.etag)
+	if r.Header.Get("If-None-Match") == page.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(page.body)
+}
+
+// classOf names the readers who see the same page: everything a page
+// shows besides its personal parts follows from the reader's roles (what
+// they may read, edit, review, administer).
+func (s *Server) classOf(r *http.Request) string {
+	id := auth.FromContext(r.Context())
+	if id == nil {
+		return "anon"
+	}
+	var b strings.Builder
+	b.WriteString("roles")
+	for _, g := range id.Grants {
+		b.WriteString(" " + g.Role + "@" + g.City)
+	}
+	return b.String()
 }
 
 // Invalidate is called for every publication on any instance, and with
-// wiki.AnyChange after the listener reconnected.
+// wiki.AnyChange after the listener reconnected: pages, topic names and
+// unread counts (a notification about an article that narrowed no longer
+// counts) may all have changed.
 func (s *Server) Invalidate(key string) {
 	s.cache.flush()
 	s.refreshTopics()
+	s.workflow.PersonalChanged(wiki.AnyChange)
 }

@@ -14,7 +14,6 @@ import (
 	"hansewiki/wiki"
 	"hansewiki/wiki/search"
 	"hansewiki/wiki/textdiff"
-	"hansewiki/workflow"
 )
 
 const pageSize = 50
@@ -158,26 +157,20 @@ type articleModel struct {
 	Backlinks []wiki.ArticleSummary
 	// Old is set when an older revision is shown instead of the current one.
 	Old *wiki.Revision
-	// CanEdit: the user may propose a change; Watching: they watch it;
-	// CanArchive: they may archive it or bring it back.
+	// CanEdit: the user may propose a change; CanArchive: they may archive
+	// it or bring it back. Whether they watch it, and their drafts of it,
+	// are personal parts (personal.go).
 	CanEdit    bool
-	Watching   bool
 	CanArchive bool
-	// Pending: changes to the article already under way.
-	Pending []workflow.Pending
 	// Similar experiences from other cities.
 	Similar []search.Hit
 }
 
-// personalize adds what only a signed-in user sees on an article page.
+// personalize adds what the user's roles allow on an article page.
 func (s *Server) personalize(r *http.Request, m *articleModel) {
 	if id := auth.FromContext(r.Context()); id != nil {
 		m.CanEdit = s.auth.Can(id, auth.ProposeChange, m.Article.City)
 		m.CanArchive = s.auth.Can(id, auth.ArchiveArticle, m.Article.City)
-		m.Watching = s.workflow.Watching(r.Context(), id, m.Article.ID)
-		if m.CanEdit {
-			m.Pending, _ = s.workflow.PendingChanges(r.Context(), id, m.Article.ID) // a notice only: the page works without it
-		}
 	}
 }
 

@@ -35,20 +35,18 @@ type Page struct {
 	Canonical string
 	// Query is the current search text, shown in the header's search box.
 	Query string
-	// User is the signed-in user, nil for anonymous visitors.
+	// User is the signed-in user, nil for anonymous visitors. On a page
+	// shared by everyone with the same roles (cached) it has their roles
+	// but no name: personal parts are filled in per request (personal.go).
 	User *auth.Identity
-	// CSRF is the token every form of a signed-in user carries.
+	// CSRF is the token every form carries: a marker filled per request.
 	CSRF string
 	// AdminCities are the cities whose administration the user may open.
 	AdminCities []string
 	// NetworkAdmin may open the network administration.
 	NetworkAdmin bool
-	// Flash is a one-time message after a redirect.
-	Flash string
 	// Reviewer reviews changes in some city ("Zu prüfen" in the header).
 	Reviewer bool
-	// Unread counts unread notifications.
-	Unread int
 }
 
 func (p *Page) page() *Page { return p }
@@ -60,6 +58,8 @@ type pageModel interface{ page() *Page }
 // at start-up so a broken template fails the boot, not a request.
 type templates struct {
 	byLang map[string]map[string]*template.Template
+	// base has the layout and partials, for the personal parts.
+	base map[string]*template.Template
 }
 
 func (s *Server) parseTemplates() (*templates, error) {
@@ -67,13 +67,16 @@ func (s *Server) parseTemplates() (*templates, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &templates{byLang: map[string]map[string]*template.Template{}}
+	t := &templates{byLang: map[string]map[string]*template.Template{}, base: map[string]*template.Template{}}
 	for _, lang := range languages {
 		base, err := template.New("").Funcs(s.funcs(lang)).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 		if err != nil {
 			return nil, err
 		}
 		t.byLang[lang] = map[string]*template.Template{}
+		if t.base[lang], err = base.Clone(); err != nil {
+			return nil, err
+		}
 		for _, p := range pages {
 			clone, err := base.Clone()
 			if err != nil {
@@ -96,6 +99,7 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		"date":     c.Date,
 		"datetime": c.DateTime,
 		"url":      s.url,
+		"personal": s.marks.mark,
 		"asset":    s.static.url,
 		"topicName": func(slug string) string {
 			if t, ok := s.topicNames()[slug]; ok {
@@ -160,7 +164,7 @@ func (s *Server) url(name string, pairs ...string) string {
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // render executes a page into a buffer first, so a failing template never
-// sends half a page.
+// sends half a page, and fills in the reader's personal parts.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageModel) {
 	if status == http.StatusOK {
 		data.page().Canonical = s.absolute(r.URL.Path)
@@ -170,30 +174,44 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		s.serverError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
+	segs := s.marks.split(body)
+	if sh := sharedOf(r.Context()); sh != nil && status == http.StatusOK {
+		sh.body, sh.segs = body, segs
+	}
+	s.writePage(w, r, status, segs)
 }
 
-// execute fills the layout's part of the model and runs the page's template.
+// writePage sends a rendered page with the reader's personal parts.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, segs []segment) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	s.fill(buf, r, segs)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// execute fills the layout's part of the model and runs the page's
+// template. The result has markers where personal parts go (personal.go).
 func (s *Server) execute(r *http.Request, name string, data pageModel) ([]byte, error) {
 	p := data.page()
 	p.Lang = language(r)
 	p.Path = r.URL.Path
+	p.CSRF = string(s.marks.mark(markCSRF))
 	if id := auth.FromContext(r.Context()); id != nil {
 		p.User = id
-		p.CSRF = s.csrfToken(r)
+		if sharedOf(r.Context()) != nil {
+			// Shared with everyone who has the same roles: no name.
+			p.User = &auth.Identity{Username: string(s.marks.mark(markName)), DisplayName: string(s.marks.mark(markName)), Grants: id.Grants}
+		}
 		p.NetworkAdmin = s.auth.Can(id, auth.ManageNetwork, "")
 		for _, g := range id.Grants {
 			if g.City != auth.AllCities && s.auth.Can(id, auth.ManageCity, g.City) && !slices.Contains(p.AdminCities, g.City) {
 				p.AdminCities = append(p.AdminCities, g.City)
 			}
 		}
-		if p.Flash == "" {
-			p.Flash = s.sessions.PopString(r.Context(), "flash")
-		}
 		p.Reviewer = len(s.auth.CitiesWhere(id, auth.ReviewChange)) > 0
-		p.Unread, _ = s.workflow.UnreadCount(r.Context(), id)
 	}
 	tmpl := s.tmpl.byLang[p.Lang][name]
 	if tmpl == nil {
@@ -262,9 +280,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, e
 		s.log.Error("error page failed", "err", execErr, "request_id", requestID(r.Context()))
 		body = s.plainErrorPage(r, status)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
+	s.writePage(w, r, status, s.marks.split(body))
 }
 
 // plainErrorPage is the error page without templates, for when the error

@@ -163,27 +163,7 @@ func (s *Server) authorize(rt route) http.HandlerFunc {
 			s.keepForResubmit(w, r)
 			return
 		}
-		before, narrowings := s.store.Changes(), s.store.Narrowings()
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			rt.h(w, r)
-			return
-		}
-		// A request that writes is answered only after the cache flush and
-		// the barrier below, whatever the size of its answer.
-		held := &heldResponse{ResponseWriter: w}
-		rt.h(held, r)
-		// The request published or archived: drop cached pages before the
-		// answer leaves (the notification does it for the other instances,
-		// and arrives here a moment later), so that once an approval has
-		// answered no cached page or feed shows what it narrowed.
-		if s.store.Changes() != before {
-			s.cache.flush()
-		}
-		// If it narrowed, the other instances must have dropped theirs too.
-		if s.store.Narrowings() != narrowings && s.opts.Barrier != nil {
-			s.opts.Barrier.Wait(r.Context())
-		}
-		held.send()
+		rt.h(w, r)
 	}
 }
 

@@ -36,9 +36,8 @@ type Options struct {
 	AccessLog bool
 	// PageCacheBytes bounds the rendered-page cache (default 64 MiB).
 	PageCacheBytes int
-	// Barrier, when set, holds the answer of a request that narrowed who
-	// may read an article until every other instance dropped its cached
-	// pages (wiki.Barrier).
+	// Barrier, when set, holds the answer of every request that may have
+	// written until every instance heard its changes (wiki.Barrier).
 	Barrier *wiki.Barrier
 }
 
@@ -60,6 +59,7 @@ type Server struct {
 	tmpl        *templates
 	static      *staticFiles
 	cache       *pageCache
+	marks       personalMarks
 	metrics     *metrics
 
 	topicsMu sync.RWMutex
@@ -81,7 +81,7 @@ func New(opts Options) (*Server, error) {
 		opts.BaseURL = "http://localhost"
 	}
 	s := &Server{opts: opts, log: opts.Log, baseURL: strings.TrimSuffix(opts.BaseURL, "/"), store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
-		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), crossOrigin: http.NewCrossOriginProtection()}
+		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), marks: newPersonalMarks(), crossOrigin: http.NewCrossOriginProtection()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err
@@ -109,9 +109,49 @@ func New(opts Options) (*Server, error) {
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router))))
+	s.handler = s.observe(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router)))))
 	s.refreshTopics()
 	return s, nil
+}
+
+// Follow subscribes every cache the server reads from (pages, sessions,
+// accounts, personal parts, open changes, the policy) to l, the process's
+// listener, so each drops what other instances' writes made stale; and
+// acks fences for the Barrier. Notifications are handled in commit order,
+// so a fence's ack means everything committed before it was dropped.
+func (s *Server) Follow(l *wiki.Listener) {
+	l.Subscribe(wiki.PublishedChannel, func(_ context.Context, key string) error {
+		s.Invalidate(key)
+		return nil
+	})
+	l.Subscribe(auth.PolicyChannel, func(context.Context, string) error {
+		if err := s.auth.ReloadPolicy(); err != nil {
+			return err
+		}
+		s.Invalidate(wiki.AnyChange) // pages show what roles allow
+		return nil
+	})
+	l.Subscribe(auth.AccountChannel, func(_ context.Context, payload string) error {
+		s.auth.AccountChanged(payload)
+		s.workflow.PersonalChanged(payload)
+		s.workflow.ArticleChangesChanged(wiki.AnyChange) // they show authors' names
+		return nil
+	})
+	l.Subscribe(auth.SessionChannel, func(_ context.Context, payload string) error {
+		s.sessions.SessionChanged(payload)
+		return nil
+	})
+	l.Subscribe(workflow.PersonalChannel, func(_ context.Context, payload string) error {
+		s.workflow.PersonalChanged(payload)
+		return nil
+	})
+	l.Subscribe(workflow.ArticleChangesChannel, func(_ context.Context, payload string) error {
+		s.workflow.ArticleChangesChanged(payload)
+		return nil
+	})
+	if s.opts.Barrier != nil {
+		l.Subscribe(wiki.FenceChannel, s.opts.Barrier.Ack)
+	}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"hansewiki/auth"
 	"hansewiki/migrations/pgtest"
@@ -38,9 +39,28 @@ func newTestServer(t testing.TB, items ...wiki.ImportItem) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Search: searcher, Log: log})
+	// As serve wires it: the server follows its own (and any other
+	// instance's) writes through a listener, and writes wait for fences.
+	barrier := wiki.NewBarrier(pool, log)
+	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Search: searcher, Log: log,
+		Barrier: barrier})
 	if err != nil {
 		t.Fatal(err)
+	}
+	listener := wiki.NewListener(pool, log)
+	s.Follow(listener)
+	if err := barrier.Register(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { listener.Run(ctx); done <- struct{}{} }()
+	go func() { barrier.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	select {
+	case <-listener.Connected():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener did not connect")
 	}
 	return s
 }

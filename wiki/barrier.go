@@ -6,19 +6,23 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Barrier makes a change that narrows who may read an article take effect
-// on every instance before the request that made it answers. Each instance
-// flushes its page cache when the publication's notification reaches it and
-// then acks the narrowing generation (Ack); the narrowing request waits
-// until every live instance has acked (Wait). Widening changes and new
-// content do not wait: being stale for a few milliseconds shows nothing a
-// reader may not see.
+// Barrier makes a request's writes hold on every instance before the
+// request answers. Instances keep caches of shared state (pages, sessions,
+// identities, personal chrome); every write that can make an entry stale
+// sends a notification in its transaction (see migration 0011), and each
+// instance drops the entry when it hears it. A request that wrote then
+// sends a fence (Fence) and waits (Wait) until every live instance has
+// heard a fence at least as new (Ack): notifications reach a listener in
+// commit order, so by then every instance has dropped what the request
+// made stale, and the next request anywhere sees the change — a sign-out,
+// a revoked role, a narrowed article.
 type Barrier struct {
 	pool *pgxpool.Pool
 	id   string
@@ -30,6 +34,9 @@ type Barrier struct {
 	// before Run.
 	HeartbeatEvery, AliveWithin, Bound, PollEvery time.Duration
 }
+
+// FenceChannel carries fences; the payload is the fence's number.
+const FenceChannel = "hansewiki_fence"
 
 // NewBarrier prepares this process's entry in the instances table.
 func NewBarrier(pool *pgxpool.Pool, log *slog.Logger) *Barrier {
@@ -47,9 +54,9 @@ func NewBarrier(pool *pgxpool.Pool, log *slog.Logger) *Barrier {
 func (b *Barrier) ID() string { return b.id }
 
 // Register enters the instance in the instances table, or says it is
-// still alive. A new row has acked nothing (0): narrowing requests elsewhere
+// still alive. A new row has acked nothing (0): writing requests elsewhere
 // wait for this instance until its listener has heard them. Call it before
-// serving, so no narrowing misses an instance that serves.
+// serving, so no write misses an instance that serves.
 func (b *Barrier) Register(ctx context.Context) error {
 	// Rows of instances gone for a day are only clutter.
 	_, err := b.pool.Exec(ctx, `WITH gone AS (DELETE FROM instances WHERE alive_at < now() - interval '1 day')
@@ -81,41 +88,66 @@ func (b *Barrier) Run(ctx context.Context) {
 	}
 }
 
-// Ack is what the instance does when a publication's notification (or the
-// listener's resynchronisation) arrives: it reads the narrowing generation,
-// flushes, and then records that its cache is in step with that generation.
-// Reading before flushing matters: every narrowing up to the generation read
-// had committed by then, so the flush dropped every page that shows it.
-func (b *Barrier) Ack(ctx context.Context, flush func()) error {
-	var gen int64
-	err := b.pool.QueryRow(ctx, `SELECT generation FROM narrowing_generation`).Scan(&gen)
-	flush()
+// Ack records that this instance heard the fence in payload (the fence
+// channel's subscriber calls it). Notifications are delivered in commit
+// order and handled one after another, so every notification committed
+// before the fence has been handled by now. After a reconnect (payload
+// AnyChange) there is nothing to record: the next fence heard is.
+func (b *Barrier) Ack(ctx context.Context, payload string) error {
+	if payload == AnyChange {
+		return nil
+	}
+	fence, err := strconv.ParseInt(payload, 10, 64)
 	if err != nil {
-		return err // the listener reconnects, and acks after it resynchronised
+		return nil // not ours; nothing waits for it
 	}
 	// Only Run inserts the row: an ack racing a shutdown's deregistration
 	// must not bring it back. An ack before the first heartbeat is lost,
-	// which only makes the next narrowing wait for this instance's next ack.
-	_, err = b.pool.Exec(ctx, `UPDATE instances SET acked = greatest(acked, $2) WHERE id = $1`, b.id, gen)
+	// which only makes a waiting request wait for this instance's next ack.
+	_, err = b.pool.Exec(ctx, `UPDATE instances SET acked = greatest(acked, $2) WHERE id = $1`, b.id, fence)
 	return err
 }
 
-// Wait holds a request that narrowed, after it committed and flushed this
-// instance's cache, until every other instance alive within AliveWithin has
-// acked the current generation. With one instance it costs one query.
+// Fence sends a fence after everything the caller committed so far, and
+// returns its number for Wait. It is its own statement: the caller's
+// transactions have committed, their notifications are queued before it.
+func Fence(ctx context.Context, db Querier) (int64, error) {
+	var fence int64
+	err := db.QueryRow(ctx, `SELECT f.n FROM (SELECT nextval('cache_fence') AS n) f, LATERAL pg_notify($1, f.n::text)`,
+		FenceChannel).Scan(&fence)
+	return fence, err
+}
+
+// Sync sends a fence and waits for it: what the caller wrote holds on every
+// instance afterwards. Failing to send is logged, not returned: the writes
+// have committed, and the instances still hear them a moment later.
+func (b *Barrier) Sync(ctx context.Context) {
+	fence, err := Fence(ctx, b.pool)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("could not send a fence; other instances see this request's changes when their notifications arrive", "err", err)
+		}
+		return
+	}
+	b.Wait(ctx, fence)
+}
+
+// Wait holds a request until every instance alive within AliveWithin,
+// this one included, has acked fence. With one instance it costs the round
+// trip of a notification through this instance's own listener.
 //
 // It gives up after Bound, logs and lets the request answer: an instance
 // that does not ack within seconds has lost its listener or its database
 // (its /readyz says not ready, so the load balancer stops sending it
 // readers), or died without deregistering (its heartbeat ages out within
-// AliveWithin). Holding every approval for it would stop the wiki without
+// AliveWithin). Holding every write for it would stop the wiki without
 // protecting anyone.
-func (b *Barrier) Wait(ctx context.Context) {
+func (b *Barrier) Wait(ctx context.Context, fence int64) {
 	start := time.Now()
 	for {
-		rows, _ := b.pool.Query(ctx, `SELECT i.id FROM instances i, narrowing_generation g
-			WHERE i.id <> $1 AND i.acked < g.generation AND i.alive_at > now() - $2 * interval '1 millisecond'`,
-			b.id, b.AliveWithin.Milliseconds())
+		rows, _ := b.pool.Query(ctx, `SELECT id FROM instances
+			WHERE acked < $1 AND alive_at > now() - $2 * interval '1 millisecond'`,
+			fence, b.AliveWithin.Milliseconds())
 		behind, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		switch {
 		case err == nil && len(behind) == 0:
@@ -123,7 +155,7 @@ func (b *Barrier) Wait(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case time.Since(start) >= b.Bound:
-			b.log.Warn("a narrowing answers before every instance confirmed it dropped its cached pages",
+			b.log.Warn("a request answers before every instance confirmed it heard its changes",
 				"behind", behind, "err", err, "waited", time.Since(start))
 			return
 		}

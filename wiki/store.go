@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,14 +18,6 @@ type Store struct {
 	pool     *pgxpool.Pool
 	db       Querier // where reads go: the pool, or a caller's transaction (In)
 	renderer *markdown.Renderer
-	// changes counts publications and archivings this process made (also
-	// those whose transaction then rolled back), so the HTTP layer can drop
-	// cached pages before its answer leaves, without waiting for the
-	// notification (see Changes). Shared by the copies In makes.
-	changes *atomic.Uint64
-	// narrowings counts this process's changes that narrowed who may read
-	// an article (see Narrowings); shared like changes.
-	narrowings *atomic.Uint64
 }
 
 // Querier is a pool or a transaction: what the store's reads run on, and
@@ -37,21 +28,9 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Changes is a counter that moves whenever this process publishes or
-// archives an article. Cached pages rendered before it moved may show an
-// article to readers who may no longer open it.
-func (s *Store) Changes() uint64 { return s.changes.Load() }
-
-// Narrowings is a counter that moves whenever this process publishes or
-// archives in a way that may narrow who can read an article (a narrower
-// visibility, archiving). Such a request waits for the Barrier before it
-// answers.
-func (s *Store) Narrowings() uint64 { return s.narrowings.Load() }
-
 // NewStore returns a store on pool that renders with renderer.
 func NewStore(pool *pgxpool.Pool, renderer *markdown.Renderer) *Store {
-	return &Store{pool: pool, db: pool, renderer: renderer, changes: new(atomic.Uint64),
-		narrowings: new(atomic.Uint64)}
+	return &Store{pool: pool, db: pool, renderer: renderer}
 }
 
 // In returns the store with its reads running on q, typically the caller's

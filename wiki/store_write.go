@@ -177,7 +177,6 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 		SELECT $1, split_part(l, '/', 1), split_part(l, '/', 2) FROM revisions, unnest(links) l
 		WHERE id = $2 ON CONFLICT DO NOTHING`, articleID, revID)
 	batch.Queue(`SELECT pg_notify($1, $2)`, PublishedChannel, city+"/"+slug)
-	s.changes.Add(1)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("publishing %s/%s: %w", city, slug, err)
 	}
@@ -193,24 +192,10 @@ func (s *Store) Publish(ctx context.Context, tx pgx.Tx, articleID, revID, baseID
 		FROM revisions o, revisions n WHERE o.id = $1 AND n.id = $2`, cur, revID).Scan(&retitled, &was, &is); err != nil {
 		return err
 	}
-	if is.Narrower(was) {
-		if err := s.narrowed(ctx, tx); err != nil {
-			return err
-		}
-	}
 	if retitled || was != is {
 		return s.rerenderLinkers(ctx, tx, city, slug)
 	}
 	return nil
-}
-
-// narrowed records in tx that this change narrows who may read an
-// article: it raises the narrowing generation, which every instance acks
-// once its page cache is in step (see Barrier).
-func (s *Store) narrowed(ctx context.Context, tx pgx.Tx) error {
-	s.narrowings.Add(1)
-	_, err := tx.Exec(ctx, `UPDATE narrowing_generation SET generation = generation + 1`)
-	return err
 }
 
 // SetArchived archives the article or brings it back, inside tx, and
@@ -225,12 +210,6 @@ func (s *Store) SetArchived(ctx context.Context, tx pgx.Tx, articleID int64, arc
 	}
 	if err != nil {
 		return false, err
-	}
-	s.changes.Add(1)
-	if archived {
-		if err := s.narrowed(ctx, tx); err != nil {
-			return false, err
-		}
 	}
 	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, PublishedChannel, key)
 	return err == nil, err

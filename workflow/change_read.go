@@ -205,26 +205,53 @@ type Pending struct {
 
 // PendingChanges lists the submitted, unfinished changes to an article,
 // and id's own drafts of it, oldest first. The caller has checked that id
-// may read the article.
+// may read the article. Read requests take the article's open changes from
+// the cache (see openChanges).
 func (s *Service) PendingChanges(ctx context.Context, id *auth.Identity, articleID int64) ([]Pending, error) {
 	if id == nil {
 		return nil, nil
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE c.article_id = $1
-		AND (c.state IN ('in_review', 'changes_requested', 'conflict') OR (c.state = 'draft' AND c.author_id = $2))
-		ORDER BY c.id LIMIT 20`, articleID, id.UserID)
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[changeRow])
+	open, err := s.openChanges(ctx, articleID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Pending, len(list))
-	for i, r := range list {
-		c := r.change()
+	var out []Pending
+	for _, c := range open {
+		if c.State == Draft && c.AuthorID != id.UserID {
+			continue
+		}
 		name := c.AuthorName
 		if name == "" {
 			name = c.Author
 		}
-		out[i] = Pending{ID: c.ID, State: c.State, AuthorName: name, Visible: s.Capabilities(id, c).View}
+		out = append(out, Pending{ID: c.ID, State: c.State, AuthorName: name, Visible: s.Capabilities(id, c).View})
+		if len(out) == maxPending {
+			break
+		}
+	}
+	return out, nil
+}
+
+// maxPending bounds the notice; maxOpen the open changes read per article
+// (everyone's drafts among them).
+const (
+	maxPending = 20
+	maxOpen    = 500
+)
+
+// loadOpenChanges reads an article's open changes: submitted and
+// unfinished ones, and every author's drafts.
+func (s *Service) loadOpenChanges(ctx context.Context, articleID int64) ([]*Change, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE c.article_id = $1
+		AND c.state IN ('in_review', 'changes_requested', 'conflict', 'draft')
+		ORDER BY c.id LIMIT `+strconv.Itoa(maxOpen), articleID)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[changeRow])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Change, len(list))
+	for i, r := range list {
+		out[i] = r.change()
 	}
 	return out, nil
 }

@@ -191,6 +191,14 @@ func (s *Service) Notifications(ctx context.Context, id *auth.Identity, limit in
 // UnreadCount is the number shown next to the bell: of the notifications
 // the list would show, so the number reveals nothing the list hides.
 func (s *Service) UnreadCount(ctx context.Context, id *auth.Identity) (int, error) {
+	p, err := s.personal(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return p.unread, nil
+}
+
+func (s *Service) countUnread(ctx context.Context, id *auth.Identity) (int, error) {
 	list, err := s.notificationRows(ctx, id, true, maxUnread)
 	return len(list), err
 }
@@ -259,7 +267,23 @@ func (s *Service) Watch(ctx context.Context, id *auth.Identity, city, slug strin
 
 // Watching reports whether the user watches the article.
 func (s *Service) Watching(ctx context.Context, id *auth.Identity, articleID int64) bool {
-	var on bool
-	s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM watches WHERE user_id = $1 AND article_id = $2)`, id.UserID, articleID).Scan(&on)
-	return on
+	p, err := s.personal(ctx, id)
+	if err != nil {
+		s.log.Warn("reading watched articles", "err", err)
+		return false
+	}
+	return p.watched[articleID]
+}
+
+func (s *Service) watchedArticles(ctx context.Context, userID int64) (map[int64]bool, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT article_id FROM watches WHERE user_id = $1`, userID)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m, nil
 }

@@ -39,6 +39,8 @@ type Service struct {
 	// Mail, when set, queues an e-mail with every notification to users
 	// who have an address.
 	Mail *MailSettings
+	// caches serve read requests (see cache.go).
+	caches *caches
 }
 
 // NewService returns the workflow service.
@@ -46,7 +48,7 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{pool: store.Pool(), store: store, perm: perm, log: log}
+	return &Service{pool: store.Pool(), store: store, perm: perm, log: log, caches: newCaches()}
 }
 
 // reader is what id may read, by the one visibility rule.

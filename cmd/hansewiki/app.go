@@ -198,16 +198,10 @@ func (m *Main) ready(ctx context.Context) error {
 // process's one listener. Each subscriber also hears wiki.AnyChange after
 // every reconnect, and treats it as "anything may have changed".
 func (m *Main) subscribe() {
-	// Flush first, then ack: a narrowing request elsewhere waits for the ack.
-	m.Changes.Subscribe(wiki.PublishedChannel, func(ctx context.Context, key string) error {
-		return m.Barrier.Ack(ctx, func() { m.Handler.Invalidate(key) })
-	})
+	m.Handler.Follow(m.Changes)
 	m.Changes.Subscribe(wiki.PublishedChannel, func(context.Context, string) error {
 		m.Search.Worker().Wake()
 		return nil
-	})
-	m.Changes.Subscribe(auth.PolicyChannel, func(context.Context, string) error {
-		return m.Auth.ReloadPolicy()
 	})
 	if m.Mailer != nil {
 		m.Changes.Subscribe(workflow.MailChannel, func(context.Context, string) error {
@@ -316,6 +310,13 @@ func (m *Main) waitBackground() {
 // Close releases the database and stops a private cluster this process started.
 func (m *Main) Close() error {
 	m.waitBackground()
+	if m.listener == nil && m.Barrier != nil {
+		// A command (role grant, passwd, import) returns once every running
+		// instance heard what it changed.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		m.Barrier.Sync(ctx)
+		cancel()
+	}
 	if m.Pool != nil {
 		m.Pool.Close()
 	}
