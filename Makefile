@@ -24,3 +24,7 @@ build:
 
 bench:
 	bash tools/bench.sh
+
+# Signed-in and anonymous pages, and several instances, under load with wrk.
+loadtest:
+	bash tools/loadtest.sh

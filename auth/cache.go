@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -243,3 +244,39 @@ func (c *sessionStore) drop(key string) {
 // SessionChanged is the SessionChannel's subscriber: it drops the session
 // in payload, or every session for ” (after the listener reconnected).
 func (s *Sessions) SessionChanged(payload string) { s.store.drop(payload) }
+
+// decodedCodec decodes sessions with scs's gob codec once per distinct
+// encoding: gob compiles the types of every stream it reads, which made
+// decoding the largest cost of a signed-in page. The cache is keyed by the
+// encoded bytes themselves, so it never needs invalidating; scs gets its
+// own copy of the values, which it may change.
+type decodedCodec struct {
+	scs.GobCodec
+	mu sync.Mutex
+	m  map[string]decodedSession
+}
+
+type decodedSession struct {
+	deadline time.Time
+	values   map[string]any
+}
+
+func (c *decodedCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	c.mu.Lock()
+	d, ok := c.m[string(b)]
+	c.mu.Unlock()
+	if !ok {
+		deadline, values, err := c.GobCodec.Decode(b)
+		if err != nil {
+			return deadline, values, err
+		}
+		d = decodedSession{deadline: deadline, values: values}
+		c.mu.Lock()
+		if len(c.m) >= maxCachedAccounts {
+			clear(c.m)
+		}
+		c.m[string(b)] = d
+		c.mu.Unlock()
+	}
+	return d.deadline, maps.Clone(d.values), nil
+}

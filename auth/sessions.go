@@ -46,6 +46,7 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	store := newSessionStore(pool)
 	m := scs.New()
 	m.Store = store
+	m.Codec = &decodedCodec{m: map[string]decodedSession{}}
 	// scs keeps an idle timeout by writing the session on every request;
 	// Active keeps it instead, writing at most once a minute.
 	m.IdleTimeout = 0

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"html"
 	"html/template"
 	"net/http"
 	"strconv"
 
 	"hansewiki/auth"
+	"hansewiki/workflow"
 )
 
 // Personal chrome. A page differs between two readers with the same roles
@@ -159,7 +161,37 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 		s.log.Error("template marks an unknown personal part", "name", name)
 		return
 	}
-	if err := s.tmpl.base[language(f.r)].ExecuteTemplate(dst, "personal-"+name, data); err != nil {
+	switch v := data.(type) {
+	case int:
+		if v == 0 {
+			return
+		}
+	case string:
+		if v == "" {
+			return
+		}
+	case []workflow.Pending:
+		if len(v) == 0 {
+			return
+		}
+	}
+	lang := language(f.r)
+	// Parts that take few values (a count, a state) are rendered once per
+	// language and value.
+	var key string
+	if name == markUnread || name == markWatch {
+		key = lang + " " + name + " " + fmt.Sprint(data)
+		if b, ok := s.personalParts.Load(key); ok {
+			dst.Write(b.([]byte))
+			return
+		}
+	}
+	start := dst.Len()
+	if err := s.tmpl.base[lang].ExecuteTemplate(dst, "personal-"+name, data); err != nil {
 		s.log.Error("rendering a personal part", "name", name, "err", err)
+		return
+	}
+	if key != "" {
+		s.personalParts.Store(key, bytes.Clone(dst.Bytes()[start:]))
 	}
 }

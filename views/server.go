@@ -60,7 +60,9 @@ type Server struct {
 	static      *staticFiles
 	cache       *pageCache
 	marks       personalMarks
-	metrics     *metrics
+	// personalParts holds rendered personal parts by language and value.
+	personalParts sync.Map
+	metrics       *metrics
 
 	topicsMu sync.RWMutex
 	topics   map[string]wiki.Topic
