@@ -508,14 +508,18 @@ func (e *env) mixed(d time.Duration, conns, k int) (result, []time.Duration, err
 	script := filepath.Join(e.dir, "mixed.lua")
 	os.WriteFile(script, []byte(fmt.Sprintf(`
 local cookie = %q
-local reqs = {
-  wrk.format("GET", "/c/rostock/klimaanpassung"),
-  wrk.format("GET", "/c/rostock/klimaanpassung", {["Cookie"] = cookie}),
-  wrk.format("GET", "/search?q=starkregen", {["Cookie"] = cookie}),
-  wrk.format("GET", "/c/rostock", {["Cookie"] = cookie}),
-  wrk.format("GET", "/c/rostock/messartikel"),
-  wrk.format("GET", "/search?q=klima", {["Cookie"] = cookie}),
-}
+local reqs
+-- Built in init: wrk adds the Host header only once it knows the target.
+init = function(args)
+  reqs = {
+    wrk.format("GET", "/c/rostock/klimaanpassung"),
+    wrk.format("GET", "/c/rostock/klimaanpassung", {["Cookie"] = cookie}),
+    wrk.format("GET", "/search?q=starkregen", {["Cookie"] = cookie}),
+    wrk.format("GET", "/c/rostock", {["Cookie"] = cookie}),
+    wrk.format("GET", "/c/rostock/messartikel"),
+    wrk.format("GET", "/search?q=klima", {["Cookie"] = cookie}),
+  }
+end
 local n = 0
 request = function()
   n = n + 1
