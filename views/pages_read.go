@@ -162,6 +162,8 @@ type articleModel struct {
 	// are personal parts (personal.go).
 	CanEdit    bool
 	CanArchive bool
+	// LD is the schema.org description of a public article (opendata.go).
+	LD map[string]any
 	// Similar experiences from other cities.
 	Similar []search.Hit
 }
@@ -198,6 +200,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.personalize(r, m)
+	m.LD = s.articleLD(a, m.Old != nil)
 	if m.Old == nil {
 		m.Similar = s.similarHits(r, a)
 	}

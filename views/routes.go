@@ -60,6 +60,7 @@ func (s *Server) routes() []route {
 		{"article.new.post", "POST", "/c/{city}/new", can(auth.CreateArticle), false, s.editorSubmit},
 		{"article.new.autosave", "GET", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosaveGet},
 		{"article.new.autosave.post", "POST", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosavePost},
+		{"article.markdown", "GET", "/c/{city}/{slug:[a-z0-9][a-z0-9-]*}.md", public, getPages, s.articleMarkdown},
 		{"article", "GET", "/c/{city}/{slug}", public, getPages, s.articlePage},
 		{"history", "GET", "/c/{city}/{slug}/history", public, getPages, s.historyPage},
 		{"revision", "GET", "/c/{city}/{slug}/revisions/{id:[0-9]+}", public, getPages, s.revisionPage},
@@ -67,6 +68,9 @@ func (s *Server) routes() []route {
 		{"topics", "GET", "/topics", public, getPages, s.topicsPage},
 		{"search", "GET", "/search", public, getPages, s.searchPage},
 		{"topic", "GET", "/topics/{topic}", public, getPages, s.topicPage},
+		{"opendata.catalog", "GET", "/opendata/catalog.jsonld", public, getPages, s.openCatalog},
+		{"opendata.csv", "GET", "/opendata/experiences.csv", public, getPages, s.openExperiencesCSV},
+		{"opendata.json", "GET", "/opendata/experiences.json", public, getPages, s.openExperiencesJSON},
 
 		{"article.edit", "GET", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editArticlePage},
 		{"article.edit.post", "POST", "/c/{city}/{slug}/edit", can(auth.ProposeChange), false, s.editorSubmit},

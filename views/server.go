@@ -36,6 +36,13 @@ type Options struct {
 	AccessLog bool
 	// PageCacheBytes bounds the rendered-page cache (default 64 MiB).
 	PageCacheBytes int
+	// License names the licence of the open data (HANSEWIKI_LICENSE): a
+	// name from DCAT-AP.de's licence list or a URI; dl-de/by-2-0 when empty.
+	License string
+	// OpenDataContributor is the catalogue's dcatde:contributorID
+	// (HANSEWIKI_OPENDATA_CONTRIBUTOR), the ID GovData gives a data
+	// provider; the catalogue's own address until one is set.
+	OpenDataContributor string
 	// Barrier, when set, holds the answer of every request that may have
 	// written until every instance heard its changes (wiki.Barrier).
 	Barrier *wiki.Barrier

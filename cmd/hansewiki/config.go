@@ -11,6 +11,10 @@ type Config struct {
 	MeiliURL    string
 	MeiliAPIKey string
 	SMTPURL     string
+	// License and OpenDataContributor describe the open data (see
+	// views.Options).
+	License             string
+	OpenDataContributor string
 }
 
 // ConfigFromEnv reads the variables the README documents.
@@ -23,6 +27,9 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		MeiliURL:    getenv("MEILI_URL"),
 		MeiliAPIKey: getenv("MEILI_API_KEY"),
 		SMTPURL:     getenv("SMTP_URL"),
+
+		License:             getenv("HANSEWIKI_LICENSE"),
+		OpenDataContributor: getenv("HANSEWIKI_OPENDATA_CONTRIBUTOR"),
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
