@@ -26,7 +26,7 @@ var openItems = append([]wiki.ImportItem{
 		Experience: wiki.Experience{Status: "planung", Contact: "Geheimkontakt", Cost: "Geheimbetrag"}}},
 	{Source: "d", Draft: wiki.Draft{City: "rostock", Title: "Starkregenkarte für alle Stadtteile", Visibility: wiki.Public,
 		Topics: []string{"klimaresilienz"}, Tags: []string{"starkregen"},
-		Body: "Rostock hat eine Hinweiskarte für Starkregen veröffentlicht, die jedes Grundstück zeigt.\n\n## Vorgehen\n\nMit dem Wasserverband.\n",
+		Body:       "Rostock hat eine Hinweiskarte für Starkregen veröffentlicht, die jedes Grundstück zeigt.\n\n## Vorgehen\n\nMit dem Wasserverband.\n",
 		Experience: wiki.Experience{Status: "abgeschlossen", StartYear: 2021, Cost: "=HYPERLINK(\"x\")", Funding: "Land MV", Contact: "Umweltamt"}}},
 }, sampleItems...)
 
