@@ -17,9 +17,9 @@ import (
 
 // Open data: what the network publishes of its public experience reports,
 // as a DCAT-AP.de catalogue, as CSV and JSON, and as schema.org JSON-LD in
-// every public article page. Everything comes from wiki.Store.OpenArticles,
-// which reads as the anonymous reader of the one visibility rule: a network
-// or city-only article, or an earlier revision, never appears.
+// every public article page. Everything comes from wiki.Store.Reports, read
+// as the anonymous reader of the one visibility rule: a network or
+// city-only article, or an earlier revision, never appears.
 
 // Vocabularies the catalogue uses, with their prefixes, inlined so that a
 // JSON-LD processor expands it without fetching anything.
@@ -72,7 +72,7 @@ func dateTime(t time.Time) map[string]string {
 
 // description is an article's first paragraph as plain text: the first
 // line long enough not to be a heading, at most 500 characters.
-func description(a wiki.OpenArticle) string {
+func description(a wiki.Report) string {
 	for _, line := range strings.Split(plainText(a.HTML), "\n") {
 		line = strings.TrimSpace(line)
 		if utf8.RuneCountInString(line) >= 40 {
@@ -87,8 +87,8 @@ func description(a wiki.OpenArticle) string {
 
 // openData reads the public articles for an export, answering the error
 // itself.
-func (s *Server) openData(w http.ResponseWriter, r *http.Request) ([]wiki.OpenArticle, bool) {
-	list, err := s.store.OpenArticles(r.Context())
+func (s *Server) openData(w http.ResponseWriter, r *http.Request) ([]wiki.Report, bool) {
+	list, err := s.store.Reports(r.Context(), wiki.Reader{}, "")
 	if err != nil {
 		s.serverError(w, r, err)
 		return nil, false
@@ -96,7 +96,7 @@ func (s *Server) openData(w http.ResponseWriter, r *http.Request) ([]wiki.OpenAr
 	return list, true
 }
 
-func (s *Server) articleURL(a wiki.OpenArticle) string {
+func (s *Server) articleURL(a wiki.Report) string {
 	return s.absolute(s.url("article", "city", a.City, "slug", a.Slug))
 }
 
@@ -217,7 +217,7 @@ type experienceRecord struct {
 	License   string   `json:"license"`
 }
 
-func (s *Server) experienceRecords(list []wiki.OpenArticle) []experienceRecord {
+func (s *Server) experienceRecords(list []wiki.Report) []experienceRecord {
 	out := make([]experienceRecord, len(list))
 	for i, a := range list {
 		e := a.Experience

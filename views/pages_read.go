@@ -1,10 +1,13 @@
 package views
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -369,10 +372,77 @@ func (s *Server) topicsPage(w http.ResponseWriter, r *http.Request) {
 
 type topicModel struct {
 	Page
-	Topic    wiki.Topic
-	Status   string
-	Articles []wiki.ArticleSummary
-	Pager    pager
+	Topic  wiki.Topic
+	Status string
+	// Reports compares the topic's experience reports across cities,
+	// sorted by Sort (descending when Desc).
+	Reports []wiki.Report
+	Sort    string
+	Desc    bool
+}
+
+// reportSorts are the columns the comparison can be sorted by.
+var reportSorts = []string{"city", "title", "status", "start_year", "cost", "funding", "contact"}
+
+// statusOrder sorts project stages by progress, not alphabetically.
+var statusOrder = map[string]int{"idee": 1, "planung": 2, "umsetzung": 3, "abgeschlossen": 4}
+
+// sortReports orders the comparison by column, stable so that equal rows
+// keep their city order.
+func sortReports(list []wiki.Report, column string, desc bool) {
+	key := func(a wiki.Report) string {
+		e := a.Experience
+		switch column {
+		case "title":
+			return strings.ToLower(a.Title)
+		case "status":
+			return strconv.Itoa(statusOrder[e.Status])
+		case "start_year":
+			return fmt.Sprintf("%05d", e.StartYear)
+		case "cost":
+			return strings.ToLower(e.Cost)
+		case "funding":
+			return strings.ToLower(e.Funding)
+		case "contact":
+			return strings.ToLower(e.Contact)
+		}
+		// The slug, not the name: names start with "Hansestadt" and the
+		// like, slugs with what people call the city.
+		return a.City
+	}
+	slices.SortStableFunc(list, func(a, b wiki.Report) int {
+		c := strings.Compare(key(a), key(b))
+		if desc {
+			return -c
+		}
+		return c
+	})
+}
+
+// topicReports reads the comparison of a topic for the request: the
+// reports the reader may read, filtered by status and sorted.
+func (s *Server) topicReports(r *http.Request, topic string) (status, column string, desc bool, list []wiki.Report, err error) {
+	if status, err = enumParam(r, "status", wiki.Statuses); err != nil {
+		return
+	}
+	if column, err = enumParam(r, "sort", reportSorts); err != nil {
+		return
+	}
+	if column == "" {
+		column = "city"
+	}
+	desc = r.URL.Query().Get("order") == "desc"
+	all, err := s.store.Reports(r.Context(), s.readerOf(r), topic)
+	if err != nil {
+		return
+	}
+	for _, a := range all {
+		if status == "" || a.Experience.Status == status {
+			list = append(list, a)
+		}
+	}
+	sortReports(list, column, desc)
+	return
 }
 
 func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
@@ -384,13 +454,44 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 	m := &topicModel{Topic: t}
 	m.Nav = "topics"
 	m.Title = t.Name(language(r))
-	if m.Status, err = enumParam(r, "status", wiki.Statuses); err != nil {
-		s.htmlError(w, r, err)
-		return
-	}
-	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{Topic: t.Slug, Status: m.Status}); err != nil {
+	if m.Status, m.Sort, m.Desc, m.Reports, err = s.topicReports(r, t.Slug); err != nil {
 		s.htmlError(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "topic", m)
+}
+
+// topicCSV is the comparison of a topic as CSV, as the reader sees it.
+func (s *Server) topicCSV(w http.ResponseWriter, r *http.Request) {
+	t, err := s.store.Topic(r.Context(), mux.Vars(r)["topic"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	_, _, _, list, err := s.topicReports(r, t.Slug)
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{c.T("field.city"), c.T("field.title"), c.T("field.status"), c.T("field.start_year"),
+		c.T("field.cost"), c.T("field.funding"), c.T("field.contact"), "URL"})
+	for _, a := range list {
+		e := a.Experience
+		status, year := "", ""
+		if e.Status != "" {
+			status = c.T("status." + e.Status)
+		}
+		if e.StartYear != 0 {
+			year = strconv.Itoa(e.StartYear)
+		}
+		cw.Write([]string{a.CityName, csvSafe(a.Title), status, year, csvSafe(e.Cost), csvSafe(e.Funding), csvSafe(e.Contact),
+			s.absolute(s.url("article", "city", a.City, "slug", a.Slug))})
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+t.Slug+`-vergleich.csv"`)
+	w.Write(buf.Bytes())
 }

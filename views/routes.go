@@ -68,6 +68,7 @@ func (s *Server) routes() []route {
 		{"topics", "GET", "/topics", public, getPages, s.topicsPage},
 		{"search", "GET", "/search", public, getPages, s.searchPage},
 		{"topic", "GET", "/topics/{topic}", public, getPages, s.topicPage},
+		{"topic.csv", "GET", "/topics/{topic}/experiences.csv", public, getPages, s.topicCSV},
 		{"opendata.catalog", "GET", "/opendata/catalog.jsonld", public, getPages, s.openCatalog},
 		{"opendata.csv", "GET", "/opendata/experiences.csv", public, getPages, s.openExperiencesCSV},
 		{"opendata.json", "GET", "/opendata/experiences.json", public, getPages, s.openExperiencesJSON},
