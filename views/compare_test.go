@@ -79,3 +79,18 @@ func TestTopicComparesExperienceReports(t *testing.T) {
 		t.Error("the anonymous CSV holds a network article")
 	}
 }
+
+// City and topic pages advertise their own feeds to feed readers.
+func TestCityAndTopicPagesAdvertiseTheirFeeds(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, compareItems...)
+	for path, feed := range map[string]string{"/c/rostock": "/c/rostock/feed.atom", "/topics/klimaresilienz": "/topics/klimaresilienz/feed.atom"} {
+		body := do(t, s, "GET", path).Body.String()
+		if !strings.Contains(body, `<link rel="alternate" type="application/atom+xml" href="`+feed+`"`) {
+			t.Errorf("%s does not advertise %s", path, feed)
+		}
+		if rec := do(t, s, "GET", feed); rec.Code != 200 {
+			t.Errorf("%s: %d", feed, rec.Code)
+		}
+	}
+}
