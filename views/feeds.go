@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/xml"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -36,13 +37,17 @@ type atomEntry struct {
 	ID       string       `xml:"id"`
 	Title    string       `xml:"title"`
 	Updated  string       `xml:"updated"`
+	Author   *atomAuthor  `xml:"author,omitempty"`
 	Link     atomLink     `xml:"link"`
 	Category []atomCat    `xml:"category"`
 	Summary  atomTextBody `xml:"summary"`
 }
 
+// atomCat is a topic or the city: a stable term, and the name people read
+// as its label.
 type atomCat struct {
-	Term string `xml:"term,attr"`
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
 }
 
 type atomTextBody struct {
@@ -96,10 +101,24 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 			feed.Updated = a.UpdatedAt.UTC().Format(time.RFC3339)
 		}
 		link := s.absolute(s.url("article", "city", a.City, "slug", a.Slug))
+		// The summary is the article's first paragraph, as text.
+		summary := strings.TrimSpace(plainText(a.Lead))
+		if summary == "" {
+			summary = a.CityName
+		}
 		e := atomEntry{ID: link, Title: a.Title, Updated: a.UpdatedAt.UTC().Format(time.RFC3339), Link: atomLink{Href: link, Type: "text/html"},
-			Summary: atomTextBody{Type: "text", Body: a.CityName}}
+			Summary: atomTextBody{Type: "text", Body: summary}}
+		if a.Author != "" {
+			e.Author = &atomAuthor{Name: a.Author}
+		}
+		// The city is a category too, so readers can sort by it.
+		e.Category = append(e.Category, atomCat{Term: "stadt:" + a.City, Label: a.CityName})
 		for _, t := range a.Topics {
-			e.Category = append(e.Category, atomCat{Term: t})
+			label := t
+			if tp, ok := s.topicNames()[t]; ok {
+				label = tp.Name(language(r))
+			}
+			e.Category = append(e.Category, atomCat{Term: t, Label: label})
 		}
 		feed.Entries = append(feed.Entries, e)
 	}

@@ -145,6 +145,12 @@ func TestAtomFeeds(t *testing.T) {
 				Link  struct {
 					Href string `xml:"href,attr"`
 				} `xml:"link"`
+				Summary  string `xml:"summary"`
+				Author   string `xml:"author>name"`
+				Category []struct {
+					Term  string `xml:"term,attr"`
+					Label string `xml:"label,attr"`
+				} `xml:"category"`
 			} `xml:"entry"`
 		}
 		if err := xml.Unmarshal(rec.Body.Bytes(), &feed); err != nil || rec.Code != 200 {
@@ -156,6 +162,17 @@ func TestAtomFeeds(t *testing.T) {
 		if len(feed.Entries) != 1 || feed.Entries[0].Title != "Quartiersbus in Lübeck" ||
 			!strings.HasSuffix(feed.Entries[0].Link.Href, "/c/luebeck/quartiersbus-in-luebeck") {
 			t.Errorf("%s lists %+v; want only the public article", path, feed.Entries)
+			continue
+		}
+		// The first paragraph as summary, the author, and the topic and
+		// city by name.
+		e := feed.Entries[0]
+		labels := map[string]string{}
+		for _, c := range e.Category {
+			labels[c.Term] = c.Label
+		}
+		if e.Summary != "Der Bus fährt." || e.Author == "" || labels["mobilitaet"] != "Mobilität" || !strings.Contains(labels["stadt:luebeck"], "Lübeck") {
+			t.Errorf("%s: summary %q, author %q, categories %v", path, e.Summary, e.Author, labels)
 		}
 	}
 	if rec := do(t, s, "GET", "/c/atlantis/feed.atom"); rec.Code != 404 {

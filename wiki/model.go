@@ -134,6 +134,10 @@ type ArticleSummary struct {
 	Topics     []string   `json:"-"`
 	Status     string     `json:"-"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// Lead is the first paragraph of the rendering (HTML, sanitized),
+	// Author who wrote the published revision: for feeds.
+	Lead   string `json:"-"`
+	Author string `json:"-"`
 }
 
 // RevisionSummary is one row of an article's history.

@@ -74,6 +74,12 @@ type ListFilter struct {
 	IncludeArchived bool
 }
 
+// summaryColumns are the columns of an ArticleSummary, from articles a,
+// revisions r (the published one) and cities c.
+const summaryColumns = `a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at,
+	coalesce(substring(r.html from '<p>(.*?)</p>'), ''),
+	(SELECT coalesce(nullif(u.display_name, ''), u.username) FROM users u WHERE u.id = r.author_id)`
+
 // ListArticles returns published articles the reader may read, newest first.
 func (s *Store) ListArticles(ctx context.Context, r Reader, f ListFilter) ([]ArticleSummary, error) {
 	var args []any
@@ -98,7 +104,7 @@ func (s *Store) ListArticles(ctx context.Context, r Reader, f ListFilter) ([]Art
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
-	rows, _ := s.db.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
+	rows, _ := s.db.Query(ctx, `SELECT `+summaryColumns+`
 		FROM articles a
 		JOIN revisions r ON r.id = a.published_revision_id
 		JOIN cities c ON c.slug = a.city
@@ -161,7 +167,7 @@ func (s *Store) Revision(ctx context.Context, r Reader, city, slug string, id in
 func (s *Store) Backlinks(ctx context.Context, r Reader, city, slug string) ([]ArticleSummary, error) {
 	args := []any{city, slug}
 	filter := r.sqlFilter("r.visibility", "a.city", &args)
-	rows, _ := s.db.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.visibility, r.topics, r.status, a.published_at
+	rows, _ := s.db.Query(ctx, `SELECT `+summaryColumns+`
 		FROM article_links l
 		JOIN articles a ON a.id = l.from_article_id
 		JOIN revisions r ON r.id = a.published_revision_id
