@@ -19,7 +19,7 @@ type querier = wiki.Querier
 
 const changeColumns = `c.id, c.state, a.city, (SELECT name FROM cities WHERE slug = a.city), a.slug, r.title, u.username, u.display_name, c.author_id,
 	c.article_id, c.base_revision_id, c.revision_id, c.required_approvals, ` + approvalsSQL + `,
-	a.published_revision_id IS NULL AND c.base_revision_id IS NULL,
+	c.base_revision_id IS NULL,
 	c.created_at, c.updated_at, c.submitted_at, c.notified`
 
 const changeFrom = ` FROM change_requests c

@@ -175,7 +175,8 @@ type Notification struct {
 	City     string
 	Slug     string
 	Title    string
-	Actor    string
+	// Actor is who acted, by display name (the user name without one).
+	Actor string
 	// Comment is the reviewer's reason that came with a decision.
 	Comment   string
 	CreatedAt time.Time
@@ -214,7 +215,7 @@ const maxUnread = 1000
 func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unread bool, limit int) ([]Notification, error) {
 	reader := s.Reader(id)
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
-			coalesce(r.title, ''), n.actor, n.comment, n.created_at, n.read_at IS NOT NULL,
+			coalesce(r.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
 			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
 		FROM notifications n
 		LEFT JOIN articles a ON a.id = n.article_id
