@@ -41,8 +41,10 @@ type atomEntry struct {
 	Summary  atomTextBody `xml:"summary"`
 }
 
+// atomCat is a topic: its slug as the term, its name as the label people read.
 type atomCat struct {
-	Term string `xml:"term,attr"`
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
 }
 
 type atomTextBody struct {
@@ -99,7 +101,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		e := atomEntry{ID: link, Title: a.Title, Updated: a.UpdatedAt.UTC().Format(time.RFC3339), Link: atomLink{Href: link, Type: "text/html"},
 			Summary: atomTextBody{Type: "text", Body: a.CityName}}
 		for _, t := range a.Topics {
-			e.Category = append(e.Category, atomCat{Term: t})
+			e.Category = append(e.Category, atomCat{Term: t, Label: s.topicName(language(r), t)})
 		}
 		feed.Entries = append(feed.Entries, e)
 	}

@@ -307,15 +307,15 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.catalogs[language(r)]
 	m.Title = c.T("diff.title", a.Revision.Title)
-	m.Fields = metadataChanges(c, m.From, m.To)
+	m.Fields = metadataChanges(c, s.topicNamer(language(r)), m.From, m.To)
 	words := textdiff.Words(m.From.Body, m.To.Body)
 	m.Added, m.Removed = textdiff.Stats(words)
 	m.Same = m.From.Body == m.To.Body
-	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(m.From.Body, m.To.Body)))
+	m.Diff = template.HTML(c.diffHTML(textdiff.Prose(m.From.Body, m.To.Body)))
 	s.render(w, r, http.StatusOK, "diff", m)
 }
 
-func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
+func metadataChanges(c catalog, topicName func(string) string, a, b *wiki.Revision) []fieldChange {
 	var out []fieldChange
 	add := func(key, from, to string) {
 		if from != to {
@@ -342,7 +342,14 @@ func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
 	}
 	add("field.title", a.Title, b.Title)
 	add("field.visibility", vis(a.Visibility), vis(b.Visibility))
-	add("field.topics", strings.Join(a.Topics, ", "), strings.Join(b.Topics, ", "))
+	topics := func(slugs []string) string {
+		names := make([]string, len(slugs))
+		for i, t := range slugs {
+			names[i] = topicName(t)
+		}
+		return strings.Join(names, ", ")
+	}
+	add("field.topics", topics(a.Topics), topics(b.Topics))
 	add("field.tags", strings.Join(a.Tags, ", "), strings.Join(b.Tags, ", "))
 	add("field.status", status(a.Status), status(b.Status))
 	add("field.start_year", year(a.StartYear), year(b.StartYear))
