@@ -198,6 +198,9 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	m := &articleModel{Article: a, Body: template.HTML(a.Revision.HTML)}
 	m.Title = a.Revision.Title
+	if a.Revision.Visibility == wiki.Public {
+		m.Description = firstParagraph(a.Revision.HTML, 200)
+	}
 	if m.Backlinks, err = s.store.Backlinks(ctx, reader, a.City, a.Slug); err != nil {
 		s.htmlError(w, r, err)
 		return

@@ -31,6 +31,8 @@ type Page struct {
 	Path string
 	// Nav names the active navigation entry.
 	Nav string
+	// Description is the page's meta description (the site's when empty).
+	Description string
 	// Canonical is the absolute URL of the page when a base URL is configured.
 	Canonical string
 	// Query is the current search text, shown in the header's search box.

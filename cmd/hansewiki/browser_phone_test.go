@@ -174,6 +174,7 @@ func TestEveryPageOnAPhone(t *testing.T) {
 			if p.search {
 				checkFirstHitVisible(tab, t, "desktop "+who+" "+p.path)
 			}
+			checkPlaceholderFits(tab, t, "desktop "+who+" "+p.path)
 			screenshot(tab, t, shots, fmt.Sprintf("%s-%s-desktop.png", who, p.name))
 		}
 		closeTab()
@@ -213,6 +214,29 @@ func checkPhoneChrome(ctx context.Context, t *testing.T, where string, search bo
 	}
 	if search {
 		checkFirstHitVisible(ctx, t, "phone "+where)
+	}
+	checkPlaceholderFits(ctx, t, "phone "+where)
+}
+
+// checkPlaceholderFits fails when the header's search field cuts its
+// placeholder short ("Erfahrungen suchen ..").
+func checkPlaceholderFits(ctx context.Context, t *testing.T, where string) {
+	t.Helper()
+	var fit struct {
+		Found       bool
+		Text, Room  float64
+		Placeholder string
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => { const i = document.querySelector('#header-q');
+		if (!i) return {found: false};
+		const s = getComputedStyle(i), c = document.createElement('canvas').getContext('2d');
+		c.font = s.font;
+		return {found: true, placeholder: i.placeholder, text: c.measureText(i.placeholder).width,
+			room: i.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)}; })()`, &fit)); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	if fit.Found && fit.Text > fit.Room {
+		t.Errorf("%s: the search field cuts its placeholder %q short (%.0fpx of text in %.0fpx)", where, fit.Placeholder, fit.Text, fit.Room)
 	}
 }
 

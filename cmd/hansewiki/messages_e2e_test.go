@@ -177,6 +177,25 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 	}
 	author.get("/?lang=de")
 
+	// A public article describes itself with its first paragraph; other
+	// pages with the site's description.
+	anon := newClient(t, base)
+	if _, p := anon.get("/c/rostock/gruendach-kataster"); !strings.Contains(p, `<meta name="description" content="Erster Absatz über Gründächer.">`) {
+		t.Errorf("the public article's meta description is not its first paragraph")
+	}
+	if _, p := anon.get("/topics"); !strings.Contains(p, `<meta name="description" content="Hansewiki ist die gemeinsame Wissensbasis`) {
+		t.Errorf("the topics page has no meta description")
+	}
+	// A page that is not there offers the search and, to visitors, signing in.
+	if status, p := anon.get("/c/rostock/gibt-es-nicht"); status != 404 || !strings.Contains(p, `id="error-q" name="q"`) ||
+		!strings.Contains(p, `href="/login?next=%2Fc%2Frostock%2Fgibt-es-nicht"`) {
+		t.Errorf("the 404 page (%d) offers no search or no sign-in:\n%s", status, pageText(p))
+	}
+	// Topics without readable articles are not listed as "E-Akte 0".
+	if _, p := anon.get("/"); strings.Contains(p, `href="/topics/e-akte"`) {
+		t.Errorf("the start page lists a topic with no article the visitor can read")
+	}
+
 	// Feed categories: the slug as the term, the name as the label.
 	if _, feed := newClient(t, base).get("/feed.atom"); !strings.Contains(feed, `<category term="klimaresilienz" label="Klimaresilienz">`) {
 		t.Errorf("the feed's categories carry no topic names:\n%s", feed)
