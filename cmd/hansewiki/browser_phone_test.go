@@ -286,15 +286,26 @@ func checkMenuWithoutScript(ctx context.Context, t *testing.T, base, who string)
 		Left, Right float64
 		Visible     bool
 	}
+	var menu bool
 	err := chromedp.Run(ctx,
 		emulation.SetScriptExecutionDisabled(true),
 		chromedp.Navigate(base+"/account"),
-		chromedp.Click(".user-menu > summary", chromedp.ByQuery),
+		chromedp.Evaluate(`!!document.querySelector('.user-menu > summary')`, &menu),
+	)
+	if err == nil && !menu {
+		chromedp.Run(ctx, emulation.SetScriptExecutionDisabled(false))
+		t.Errorf("%s: the phone has no account menu (.user-menu > summary)", who)
+		return
+	}
+	if err == nil {
+		err = chromedp.Run(ctx,
+			chromedp.Click(".user-menu > summary", chromedp.ByQuery),
 		chromedp.Evaluate(`[...document.querySelectorAll('.user-menu > ul a, .user-menu > ul button')].map(e => {
 			const r = e.getBoundingClientRect();
 			return {text: e.innerText.trim(), left: r.left, right: r.right, visible: r.width > 0 && r.height > 0}; })`, &links),
-		emulation.SetScriptExecutionDisabled(false),
-	)
+			emulation.SetScriptExecutionDisabled(false),
+		)
+	}
 	if err != nil {
 		t.Fatalf("%s: account menu without JavaScript: %v", who, err)
 	}
