@@ -300,7 +300,7 @@ func checkMenuWithoutScript(ctx context.Context, t *testing.T, base, who string)
 	if err == nil {
 		err = chromedp.Run(ctx,
 			chromedp.Click(".user-menu > summary", chromedp.ByQuery),
-		chromedp.Evaluate(`[...document.querySelectorAll('.user-menu > ul a, .user-menu > ul button')].map(e => {
+			chromedp.Evaluate(`[...document.querySelectorAll('.user-menu > ul a, .user-menu > ul button')].map(e => {
 			const r = e.getBoundingClientRect();
 			return {text: e.innerText.trim(), left: r.left, right: r.right, visible: r.width > 0 && r.height > 0}; })`, &links),
 			emulation.SetScriptExecutionDisabled(false),
