@@ -104,6 +104,8 @@ func (s *Server) overview(r *http.Request) ([]cityCount, []topicCount, error) {
 	for i, c := range cities {
 		cc[i] = cityCount{City: c, Count: byCity[c.Slug]}
 	}
+	// Listed as people say them: Lübeck, Neubrandenburg, Rostock, …
+	slices.SortStableFunc(cc, func(a, b cityCount) int { return strings.Compare(a.ShortName(), b.ShortName()) })
 	lang := language(r)
 	tc := make([]topicCount, len(topics))
 	for i, t := range topics {
