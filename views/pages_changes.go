@@ -47,6 +47,10 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	m := &changeModel{Change: c, Caps: s.workflow.Capabilities(id, c), Error: msg}
+	// Opening the change is reading what the notifications said about it.
+	if err := s.workflow.MarkChangeRead(ctx, id, c.ID); err != nil {
+		s.log.Warn("marking notifications read", "err", err, "change", c.ID)
+	}
 	if m.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
 		s.serverError(w, r, err)
 		return

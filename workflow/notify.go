@@ -252,6 +252,14 @@ func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {
 	return err
 }
 
+// MarkChangeRead marks the user's notifications about a change read: the
+// person has opened the change they were told about.
+func (s *Service) MarkChangeRead(ctx context.Context, id *auth.Identity, changeID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND change_id = $2 AND read_at IS NULL`, id.UserID, changeID)
+	return err
+}
+
 // Watch starts or stops watching an article the user can read.
 func (s *Service) Watch(ctx context.Context, id *auth.Identity, city, slug string, on bool) error {
 	a, err := s.store.Article(ctx, s.Reader(id), city, slug)

@@ -82,7 +82,14 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 	if _, p := author.get(change); !strings.Contains(p, current) {
 		t.Errorf("the author's own change does not mark 'Meine Änderungen' as current")
 	}
+	if _, n := reviewer.get("/notifications"); !strings.Contains(n, `class="unread"`) {
+		t.Fatalf("the reviewer was not notified of the submission")
+	}
 	_, p := reviewer.get(change)
+	// Opening the change reads the notification about it.
+	if _, n := reviewer.get("/notifications"); strings.Contains(n, `class="unread"`) {
+		t.Errorf("the notification about a change stays unread after the change was opened")
+	}
 	if strings.Contains(p, current) {
 		t.Errorf("a reviewer's view of someone else's change marks 'Meine Änderungen' as current")
 	}
