@@ -243,6 +243,9 @@ type historyModel struct {
 	Page
 	Article   *wiki.Article
 	Revisions []wiki.RevisionSummary
+	// Changes maps a revision to the change that published it, for the
+	// changes the reader may open.
+	Changes map[int64]int64
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -258,6 +261,10 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	m.Title = s.catalogs[language(r)].T("history.title", a.Revision.Title)
 	if m.Revisions, err = s.store.Revisions(ctx, reader, a.City, a.Slug); err != nil {
 		s.htmlError(w, r, err)
+		return
+	}
+	if m.Changes, err = s.workflow.PublishedBy(ctx, auth.FromContext(ctx), a.ID); err != nil {
+		s.serverError(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "history", m)

@@ -92,6 +92,27 @@ func (s *Service) Get(ctx context.Context, id *auth.Identity, changeID int64) (*
 	return c, nil
 }
 
+// PublishedBy maps each revision of an article that a change published to
+// that change, for the changes id may open (none for visitors): the
+// history links a version to its approvals and discussion.
+func (s *Service) PublishedBy(ctx context.Context, id *auth.Identity, articleID int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if id == nil {
+		return out, nil
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE c.article_id = $1 AND c.state = 'published'`, articleID)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[changeRow])
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range list {
+		if c := row.change(); s.Capabilities(id, c).View {
+			out[c.Revision] = c.ID
+		}
+	}
+	return out, nil
+}
+
 // Filter narrows change listings.
 type Filter struct {
 	State State

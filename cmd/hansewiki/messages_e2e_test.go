@@ -129,6 +129,16 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 		t.Errorf("the decision does not name the reviewer by display name:\n%s", text)
 	}
 
+	// The history links the version to the change that published it, for
+	// those who may open the change.
+	link := fmt.Sprintf(`<a href="%s">Änderung %s: Freigaben und Diskussion</a>`, change, strings.TrimPrefix(change, "/changes/"))
+	if _, h := author.get("/c/rostock/gruendach-kataster/history"); !strings.Contains(h, link) {
+		t.Errorf("the history does not link the version to its change %s:\n%s", change, pageText(h))
+	}
+	if _, h := newClient(t, base).get("/c/rostock/gruendach-kataster/history"); strings.Contains(h, `href="`+change+`"`) {
+		t.Errorf("the history links a visitor to a change they cannot open")
+	}
+
 	// A second article with the same title: the two cases, each with its link.
 	status, p, _ = propose(author, "/c/rostock/new", func(p string) url.Values {
 		return editorForm(p, "Gründach-Kataster", "Noch einmal.", "submit")
