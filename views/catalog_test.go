@@ -2,6 +2,8 @@ package views
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -107,6 +109,38 @@ func visibleText(page string) string {
 		case html.TextToken:
 			if !skip {
 				b.WriteString(" " + string(z.Text()) + " ")
+			}
+		}
+	}
+}
+
+// Every validation error the domain packages raise has its text in both
+// catalogs, so no page falls back to a general message or an English one.
+func TestEveryValidationKeyHasAText(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyRe := regexp.MustCompile(`Key:\s*"([a-z_.]+)"`)
+	for _, dir := range []string{"../wiki", "../workflow", "../auth", "."} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range keyRe.FindAllStringSubmatch(string(src), -1) {
+				for _, lang := range languages {
+					if _, ok := cats[lang]["err."+m[1]]; !ok {
+						t.Errorf("%s raises %q, but %s.json has no err.%s", f, m[1], lang, m[1])
+					}
+				}
 			}
 		}
 	}
