@@ -21,10 +21,12 @@ import (
 const phoneShotsDir = "screenshots"
 
 // phonePage is one page of the phone tour: search marks a results page,
-// whose first hit must be on the first screen.
+// whose first hit must be on the first screen; must, when set, is a CSS
+// selector the page has to match (so the checks meet what they are for).
 type phonePage struct {
 	name, path string
 	search     bool
+	must       string
 }
 
 // Every kind of page, signed out and signed in as each role, fits a phone
@@ -66,63 +68,64 @@ func TestEveryPageOnAPhone(t *testing.T) {
 		pages []phonePage
 	}{
 		{"", []phonePage{
-			{"home", "/", false},
-			{"cities", "/c", false},
-			{"city", "/c/rostock", false},
-			{"topics", "/topics", false},
-			{"topic", "/topics/klimaresilienz", false},
-			{"search-start", "/search", false},
-			{"search", search, true},
-			{"search-filtered", filtered, true},
-			{"search-empty", "/search?q=Zzzyxqw", false},
-			{"article", article, false},
-			{"history", article + "/history", false},
-			{"diff", fmt.Sprintf("%s/diff?from=%d&to=%d", article, oldID, newID), false},
-			{"revision", fmt.Sprintf("%s/revisions/%d", article, oldID), false},
-			{"notfound", "/c/rostock/gibt-es-nicht", false},
-			{"login", "/login", false},
+			{"home", "/", false, ""},
+			{"cities", "/c", false, ""},
+			{"city", "/c/rostock", false, ""},
+			{"topics", "/topics", false, ""},
+			{"topic", "/topics/klimaresilienz", false, ""},
+			{"search-start", "/search", false, ""},
+			{"search", search, true, ""},
+			{"search-filtered", filtered, true, ""},
+			{"search-empty", "/search?q=Zzzyxqw", false, ""},
+			// The similar experiences of other cities, by city name.
+			{"article", article, false, "#similar-title + ul .article-meta"},
+			{"history", article + "/history", false, ""},
+			{"diff", fmt.Sprintf("%s/diff?from=%d&to=%d", article, oldID, newID), false, ""},
+			{"revision", fmt.Sprintf("%s/revisions/%d", article, oldID), false, ""},
+			{"notfound", "/c/rostock/gibt-es-nicht", false, ""},
+			{"login", "/login", false, ""},
 			// ?lang= sets a cookie for the pages after it; the last one
 			// switches back, so the desktop round starts in German too.
-			{"home-en", "/?lang=en", false},
-			{"search-en", filtered, true},
-			{"article-en", article, false},
-			{"login-en", "/login", false},
-			{"home-de", "/?lang=de", false},
+			{"home-en", "/?lang=en", false, ""},
+			{"search-en", filtered, true, ""},
+			{"article-en", article, false, ""},
+			{"login-en", "/login", false, ""},
+			{"home-de", "/?lang=de", false, ""},
 		}},
 		{"autorin", []phonePage{
-			{"home", "/", false},
-			{"search", filtered, true},
-			{"article", article, false},
-			{"city", "/c/rostock", false},
-			{"editor-new", "/c/rostock/new", false},
-			{"editor-edit", article + "/edit", false},
-			{"change", change, false},
-			{"change-conflict", fmt.Sprintf("/changes/%d", conflict), false},
-			{"changes", "/changes", false},
-			{"notifications", "/notifications", false},
-			{"account", "/account", false},
+			{"home", "/", false, ""},
+			{"search", filtered, true, ""},
+			{"article", article, false, ""},
+			{"city", "/c/rostock", false, ""},
+			{"editor-new", "/c/rostock/new", false, ""},
+			{"editor-edit", article + "/edit", false, ""},
+			{"change", change, false, ""},
+			{"change-conflict", fmt.Sprintf("/changes/%d", conflict), false, ""},
+			{"changes", "/changes", false, ""},
+			{"notifications", "/notifications", false, ""},
+			{"account", "/account", false, ""},
 		}},
 		{"pruefer", []phonePage{
-			{"search", search, true},
-			{"review", "/review", false},
-			{"change", change, false},
-			{"changes", "/changes", false},
-			{"notifications", "/notifications", false},
-			{"history", article + "/history", false},
+			{"search", search, true, ""},
+			{"review", "/review", false, ""},
+			{"change", change, false, ""},
+			{"changes", "/changes", false, ""},
+			{"notifications", "/notifications", false, ""},
+			{"history", article + "/history", false, ""},
 		}},
 		{"admin-hro", []phonePage{
-			{"search", search, true},
-			{"admin-city", "/admin/c/rostock", false},
-			{"article", article, false},
-			{"review", "/review", false},
+			{"search", search, true, ""},
+			{"admin-city", "/admin/c/rostock", false, ""},
+			{"article", article, false, ""},
+			{"review", "/review", false, ""},
 		}},
 		{"koordination", []phonePage{
-			{"search", filtered, true},
-			{"admin", "/admin", false},
-			{"audit", "/admin/audit", false},
-			{"review", "/review", false},
-			{"change", change, false},
-			{"changes", "/changes", false},
+			{"search", filtered, true, ""},
+			{"admin", "/admin", false, ""},
+			{"audit", "/admin/audit", false, ""},
+			{"review", "/review", false, ""},
+			{"change", change, false, ""},
+			{"changes", "/changes", false, ""},
 		}},
 	}
 
@@ -150,6 +153,12 @@ func TestEveryPageOnAPhone(t *testing.T) {
 			where := who + " " + p.path
 			if err := chromedp.Run(tab, chromedp.Navigate(base+p.path)); err != nil {
 				t.Fatalf("phone %s: %v", where, err)
+			}
+			if p.must != "" {
+				var found bool
+				if err := chromedp.Run(tab, chromedp.Evaluate(fmt.Sprintf(`!!document.querySelector(%q)`, p.must), &found)); err != nil || !found {
+					t.Errorf("phone %s has no %s (%v)", where, p.must, err)
+				}
 			}
 			checkNoSidewaysScroll(tab, t, where)
 			checkPhoneChrome(tab, t, where, p.search)
