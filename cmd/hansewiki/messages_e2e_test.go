@@ -130,9 +130,9 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 	}
 
 	// The history links the version to the change that published it, for
-	// those who may open the change.
+	// those whose roles let them open it.
 	link := fmt.Sprintf(`<a href="%s">Änderung %s: Freigaben und Diskussion</a>`, change, strings.TrimPrefix(change, "/changes/"))
-	if _, h := author.get("/c/rostock/gruendach-kataster/history"); !strings.Contains(h, link) {
+	if _, h := reviewer.get("/c/rostock/gruendach-kataster/history"); !strings.Contains(h, link) {
 		t.Errorf("the history does not link the version to its change %s:\n%s", change, pageText(h))
 	}
 	if _, h := newClient(t, base).get("/c/rostock/gruendach-kataster/history"); strings.Contains(h, `href="`+change+`"`) {
