@@ -84,6 +84,8 @@ func TestMessagesSayWhatHappened(t *testing.T) {
 	}
 	if _, n := reviewer.get("/notifications"); !strings.Contains(n, `class="unread"`) {
 		t.Fatalf("the reviewer was not notified of the submission")
+	} else if !strings.Contains(pageText(n), "Test autorin bittet um Prüfung") {
+		t.Errorf("the notification does not name the author by display name:\n%s", pageText(n))
 	}
 	_, p := reviewer.get(change)
 	// Opening the change reads the notification about it.
