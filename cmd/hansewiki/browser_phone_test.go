@@ -210,8 +210,9 @@ func knownSlugs(t *testing.T, base string) map[string]bool {
 }
 
 // checkPhoneChrome checks the header on a phone: the service bar is one
-// line (the account links fold into a menu), and on a results page the
-// first hit is on the first screen.
+// line (the account links fold into a menu), the page describes itself
+// (meta description), and on a results page the first hit is on the first
+// screen.
 func checkPhoneChrome(ctx context.Context, t *testing.T, where string, search bool) {
 	t.Helper()
 	var bar float64
@@ -220,6 +221,13 @@ func checkPhoneChrome(ctx context.Context, t *testing.T, where string, search bo
 	}
 	if bar > 56 {
 		t.Errorf("phone %s: the service bar is %.0fpx high, want one line (≤ 56px)", where, bar)
+	}
+	var description string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`(document.querySelector('meta[name="description"]') || {}).content || ''`, &description)); err != nil {
+		t.Fatalf("phone %s: %v", where, err)
+	}
+	if len([]rune(description)) < 40 {
+		t.Errorf("phone %s: meta description %q, want a sentence about the page or the site", where, description)
 	}
 	if search {
 		checkFirstHitVisible(ctx, t, "phone "+where)
