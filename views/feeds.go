@@ -114,11 +114,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		// The city is a category too, so readers can sort by it.
 		e.Category = append(e.Category, atomCat{Term: "stadt:" + a.City, Label: a.CityName})
 		for _, t := range a.Topics {
-			label := t
-			if tp, ok := s.topicNames()[t]; ok {
-				label = tp.Name(language(r))
-			}
-			e.Category = append(e.Category, atomCat{Term: t, Label: label})
+			e.Category = append(e.Category, atomCat{Term: t, Label: s.topicName(language(r), t)})
 		}
 		feed.Entries = append(feed.Entries, e)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"hansewiki/wiki/textdiff"
 )
 
 //go:embed i18n/*.json
@@ -58,6 +60,20 @@ func (c catalog) T(key string, args ...any) string {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// diffHTML renders a diff with the skip markers in this language.
+func (c catalog) diffHTML(lines []textdiff.Line) string {
+	return textdiff.HTMLSkip(lines, func(n int) string {
+		if n == 1 {
+			return c.T("diff.skip.one")
+		}
+		sep := byte('.')
+		if c["lang"] == "en" {
+			sep = ','
+		}
+		return c.T("diff.skip", textdiff.Thousands(n, sep))
+	})
 }
 
 // Date formats a time the way the language writes dates.

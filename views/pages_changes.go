@@ -47,6 +47,10 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	m := &changeModel{Change: c, Caps: s.workflow.Capabilities(id, c), Error: msg}
+	// Opening the change is reading what the notifications said about it.
+	if err := s.workflow.MarkChangeRead(ctx, id, c.ID); err != nil {
+		s.log.Warn("marking notifications read", "err", err, "change", c.ID)
+	}
 	if m.Proposed, err = s.workflow.Revision(ctx, c, c.Revision); err != nil {
 		s.serverError(w, r, err)
 		return
@@ -72,10 +76,10 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		m.Base = base
 	}
 	cat := s.catalogs[language(r)]
-	m.Fields = metadataChanges(cat, base, m.Proposed)
+	m.Fields = metadataChanges(cat, s.topicNamer(language(r)), base, m.Proposed)
 	m.Added, m.Removed = textdiff.Stats(textdiff.Words(base.Body, m.Proposed.Body))
-	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(base.Body, m.Proposed.Body)))
-	m.Rendered = template.HTML(textdiff.HTML(textdiff.Prose(plainText(base.HTML), plainText(m.Proposed.HTML))))
+	m.Diff = template.HTML(cat.diffHTML(textdiff.Prose(base.Body, m.Proposed.Body)))
+	m.Rendered = template.HTML(cat.diffHTML(textdiff.Prose(plainText(base.HTML), plainText(m.Proposed.HTML))))
 	if c.State == workflow.Conflict {
 		if m.Conflict, err = s.conflict(r, c); err != nil && !noMerge(err) {
 			s.serverError(w, r, err)
@@ -87,7 +91,14 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	m.Title = cat.T("change.title", c.ID, c.Title)
-	m.Nav = "changes"
+	// The header marks where the change belongs for this reader: among
+	// their own changes, or in the review queue; else nowhere.
+	switch {
+	case m.Caps.Author:
+		m.Nav = "changes"
+	case m.Caps.Review():
+		m.Nav = "review"
+	}
 	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, "change", m)
 }
@@ -118,10 +129,17 @@ func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil && a == workflow.ActSubmit:
 		s.flash(w, r, savedKey(ch), s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
+	case err == nil && a == workflow.ActApprove && ch.State == workflow.Published:
+		// The approval that completed the quorum published the article:
+		// say so, and the change page links to it.
+		s.flash(w, r, "change.done.published", s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
+	case err == nil && a == workflow.ActApprove && ch.State == workflow.Conflict:
+		s.flash(w, r, "change.done.conflict", s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
 	case err == nil:
 		s.flash(w, r, "change.done."+string(a), s.url("change", "id", strconv.FormatInt(changeID(r), 10)))
 	case errors.As(err, &inv):
-		s.showChange(w, r, http.StatusUnprocessableEntity, c.T("form.invalid", c.T("err."+inv.Key)))
+		// The catalog's texts are whole sentences that say what to do.
+		s.showChange(w, r, http.StatusUnprocessableEntity, c.errorText(err))
 	case errors.As(err, &se):
 		s.showChange(w, r, http.StatusConflict, c.T("change.state_conflict", c.T("state."+string(se.State))))
 	case errors.As(err, &re):
@@ -138,8 +156,7 @@ func (s *Server) changeComment(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		http.Redirect(w, r, s.url("change", "id", strconv.FormatInt(changeID(r), 10))+"#diskussion", http.StatusSeeOther)
 	case errors.As(err, &inv):
-		c := s.catalogs[language(r)]
-		s.showChange(w, r, http.StatusUnprocessableEntity, c.T("form.invalid", c.T("err."+inv.Key)))
+		s.showChange(w, r, http.StatusUnprocessableEntity, s.catalogs[language(r)].errorText(err))
 	default:
 		s.htmlError(w, r, err)
 	}

@@ -96,8 +96,11 @@ type editorModel struct {
 	Action   string
 	Preview  template.HTML
 	Error    string
-	Field    string
-	Conflict *conflictView
+	// ErrorLink, when set, leads from the error to what it is about (the
+	// article or proposal that already has the title).
+	ErrorLink *link
+	Field     string
+	Conflict  *conflictView
 	// Pending: changes to the article already under way.
 	Pending []workflow.Pending
 	autosaveView
@@ -234,11 +237,15 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel,
 func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorModel, err error) {
 	c := s.catalogs[language(r)]
 	var inv *wiki.InvalidError
+	var taken *workflow.TakenError
 	status, _ := statusOf(err)
 	switch {
 	case errors.As(err, &inv):
 		m.Field = inv.Field
 		m.Error = c.formText(err)
+	case errors.As(err, &taken):
+		m.Field = "title"
+		m.Error, m.ErrorLink = s.takenText(r, taken)
 	case status == http.StatusConflict:
 		m.Error = c.T("edit.conflict")
 	case status == http.StatusForbidden || status == http.StatusNotFound:
@@ -251,6 +258,26 @@ func (s *Server) editorError(w http.ResponseWriter, r *http.Request, m *editorMo
 		m.Error = c.formText(err)
 	}
 	s.renderEditor(w, r, status, m)
+}
+
+// link is a link a page offers beside a message.
+type link struct{ URL, Text string }
+
+// takenText says which of the two cases took the title, with a link to the
+// article or the proposal when this reader may open it.
+func (s *Server) takenText(r *http.Request, e *workflow.TakenError) (string, *link) {
+	c := s.catalogs[language(r)]
+	ctx := r.Context()
+	if e.Published {
+		if _, err := s.store.Article(ctx, s.readerOf(r), e.City, e.Slug); err == nil {
+			return c.T("edit.taken.published"), &link{URL: s.url("article", "city", e.City, "slug", e.Slug), Text: c.T("edit.taken.open_article")}
+		}
+		return c.T("edit.taken.published"), nil
+	}
+	if _, err := s.workflow.Get(ctx, auth.FromContext(ctx), e.Change); err == nil {
+		return c.T("edit.taken.proposed"), &link{URL: s.url("change", "id", strconv.FormatInt(e.Change, 10)), Text: c.T("edit.taken.open_change", e.Change)}
+	}
+	return c.T("edit.taken.proposed_hidden"), nil
 }
 
 // maxPreviewForm bounds the form of a live preview: the Markdown limit
@@ -357,8 +384,9 @@ func (s *Server) conflict(r *http.Request, c *workflow.Change) (*conflictView, e
 		return nil, err
 	}
 	cv := &conflictView{Base: m.Base, Published: m.Published, Proposed: m.Proposed, Merge: m}
-	cv.Theirs = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Published.Body)))
-	cv.Ours = template.HTML(textdiff.HTML(textdiff.Prose(cv.Base.Body, cv.Proposed.Body)))
+	cat := s.catalogs[language(r)]
+	cv.Theirs = template.HTML(cat.diffHTML(textdiff.Prose(cv.Base.Body, cv.Published.Body)))
+	cv.Ours = template.HTML(cat.diffHTML(textdiff.Prose(cv.Base.Body, cv.Proposed.Body)))
 	return cv, nil
 }
 

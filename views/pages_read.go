@@ -104,6 +104,8 @@ func (s *Server) overview(r *http.Request) ([]cityCount, []topicCount, error) {
 	for i, c := range cities {
 		cc[i] = cityCount{City: c, Count: byCity[c.Slug]}
 	}
+	// Listed as people say them: Lübeck, Neubrandenburg, Rostock, …
+	slices.SortStableFunc(cc, func(a, b cityCount) int { return strings.Compare(a.ShortName(), b.ShortName()) })
 	lang := language(r)
 	tc := make([]topicCount, len(topics))
 	for i, t := range topics {
@@ -198,6 +200,9 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	m := &articleModel{Article: a, Body: template.HTML(a.Revision.HTML)}
 	m.Title = a.Revision.Title
+	if a.Revision.Visibility == wiki.Public {
+		m.Description = firstParagraph(a.Revision.HTML, 200)
+	}
 	if m.Backlinks, err = s.store.Backlinks(ctx, reader, a.City, a.Slug); err != nil {
 		s.htmlError(w, r, err)
 		return
@@ -238,6 +243,9 @@ type historyModel struct {
 	Page
 	Article   *wiki.Article
 	Revisions []wiki.RevisionSummary
+	// Changes maps a revision to the change that published it, for the
+	// changes the reader may open.
+	Changes map[int64]int64
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -253,6 +261,10 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	m.Title = s.catalogs[language(r)].T("history.title", a.Revision.Title)
 	if m.Revisions, err = s.store.Revisions(ctx, reader, a.City, a.Slug); err != nil {
 		s.htmlError(w, r, err)
+		return
+	}
+	if m.Changes, err = s.workflow.PublishedBy(ctx, auth.FromContext(ctx), a.ID); err != nil {
+		s.serverError(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "history", m)
@@ -307,15 +319,15 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.catalogs[language(r)]
 	m.Title = c.T("diff.title", a.Revision.Title)
-	m.Fields = metadataChanges(c, m.From, m.To)
+	m.Fields = metadataChanges(c, s.topicNamer(language(r)), m.From, m.To)
 	words := textdiff.Words(m.From.Body, m.To.Body)
 	m.Added, m.Removed = textdiff.Stats(words)
 	m.Same = m.From.Body == m.To.Body
-	m.Diff = template.HTML(textdiff.HTML(textdiff.Prose(m.From.Body, m.To.Body)))
+	m.Diff = template.HTML(c.diffHTML(textdiff.Prose(m.From.Body, m.To.Body)))
 	s.render(w, r, http.StatusOK, "diff", m)
 }
 
-func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
+func metadataChanges(c catalog, topicName func(string) string, a, b *wiki.Revision) []fieldChange {
 	var out []fieldChange
 	add := func(key, from, to string) {
 		if from != to {
@@ -342,7 +354,14 @@ func metadataChanges(c catalog, a, b *wiki.Revision) []fieldChange {
 	}
 	add("field.title", a.Title, b.Title)
 	add("field.visibility", vis(a.Visibility), vis(b.Visibility))
-	add("field.topics", strings.Join(a.Topics, ", "), strings.Join(b.Topics, ", "))
+	topics := func(slugs []string) string {
+		names := make([]string, len(slugs))
+		for i, t := range slugs {
+			names[i] = topicName(t)
+		}
+		return strings.Join(names, ", ")
+	}
+	add("field.topics", topics(a.Topics), topics(b.Topics))
 	add("field.tags", strings.Join(a.Tags, ", "), strings.Join(b.Tags, ", "))
 	add("field.status", status(a.Status), status(b.Status))
 	add("field.start_year", year(a.StartYear), year(b.StartYear))

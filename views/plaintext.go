@@ -13,6 +13,47 @@ var blockElements = map[string]bool{
 	"section": true, "hr": true, "summary": true, "details": true, "figcaption": true,
 }
 
+// firstParagraph is the text of the first paragraph of rendered article
+// HTML, cut at a word to at most max runes: a page's meta description.
+func firstParagraph(src string, max int) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var b strings.Builder
+	in := false
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return cutWords(b.String(), max)
+		case html.StartTagToken:
+			if name, _ := z.TagName(); string(name) == "p" {
+				in = true
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "p" && in && strings.TrimSpace(b.String()) != "" {
+				return cutWords(b.String(), max)
+			}
+		case html.TextToken:
+			if in {
+				b.Write(z.Text())
+			}
+		}
+	}
+}
+
+// cutWords collapses spaces and cuts s after a word, with "…", to at most
+// max runes.
+func cutWords(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	cut := string(r[:max-1])
+	if i := strings.LastIndexByte(cut, ' '); i > max/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:–-") + "…"
+}
+
 // plainText turns rendered (already sanitized) article HTML into the text a
 // reader sees, one block per line, so reviewers can compare what changes
 // for readers rather than in the Markdown source.

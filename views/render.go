@@ -31,6 +31,8 @@ type Page struct {
 	Path string
 	// Nav names the active navigation entry.
 	Nav string
+	// Description is the page's meta description (the site's when empty).
+	Description string
 	// Canonical is the absolute URL of the page when a base URL is configured.
 	Canonical string
 	// Query is the current search text, shown in the header's search box.
@@ -95,19 +97,15 @@ func (s *Server) parseTemplates() (*templates, error) {
 func (s *Server) funcs(lang string) template.FuncMap {
 	c := s.catalogs[lang]
 	return template.FuncMap{
-		"t":        c.T,
-		"date":     c.Date,
-		"datetime": c.DateTime,
-		"url":      s.url,
-		"personal": s.marks.mark,
-		"asset":    s.static.url,
-		"topicName": func(slug string) string {
-			if t, ok := s.topicNames()[slug]; ok {
-				return t.Name(lang)
-			}
-			return slug
-		},
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"t":         c.T,
+		"date":      c.Date,
+		"datetime":  c.DateTime,
+		"url":       s.url,
+		"personal":  s.marks.mark,
+		"asset":     s.static.url,
+		"topicName": func(slug string) string { return s.topicName(lang, slug) },
+		"cityName":  s.cityName,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"query": func(kv ...string) template.URL {
 			v := url.Values{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -310,6 +308,30 @@ func (s *Server) topicNames() map[string]wiki.Topic {
 	m := s.topics
 	s.topicsMu.RUnlock()
 	return m
+}
+
+// cityName is a city's name for its slug (the slug itself for a city the
+// cache does not know yet).
+func (s *Server) cityName(slug string) string {
+	s.topicsMu.RLock()
+	defer s.topicsMu.RUnlock()
+	if n, ok := s.cities[slug]; ok {
+		return n
+	}
+	return slug
+}
+
+// topicName is a topic's name in lang for its slug.
+func (s *Server) topicName(lang, slug string) string {
+	if t, ok := s.topicNames()[slug]; ok {
+		return t.Name(lang)
+	}
+	return slug
+}
+
+// topicNamer names topics in lang.
+func (s *Server) topicNamer(lang string) func(string) string {
+	return func(slug string) string { return s.topicName(lang, slug) }
 }
 
 // membersData feeds the members-table partial.

@@ -73,6 +73,9 @@ type Server struct {
 
 	topicsMu sync.RWMutex
 	topics   map[string]wiki.Topic
+	// cities maps a city's slug to its name, for the places a page has
+	// only the slug (search hits, similar experiences).
+	cities map[string]string
 }
 
 // New builds the route table and parses every template.
@@ -180,8 +183,17 @@ func (s *Server) refreshTopics() {
 	for _, t := range topics {
 		m[t.Slug] = t
 	}
+	cities, err := s.store.Cities(ctx)
+	if err != nil {
+		s.log.Warn("loading cities", "err", err)
+		return
+	}
+	cm := make(map[string]string, len(cities))
+	for _, c := range cities {
+		cm[c.Slug] = c.Name
+	}
 	s.topicsMu.Lock()
-	s.topics = m
+	s.topics, s.cities = m, cm
 	s.topicsMu.Unlock()
 }
 

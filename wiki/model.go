@@ -1,6 +1,7 @@
 package wiki
 
 import (
+	"strings"
 	"time"
 
 	"hansewiki/wiki/markdown"
@@ -11,6 +12,23 @@ type City struct {
 	Slug              string `json:"slug"`
 	Name              string `json:"name"`
 	RequiredApprovals int    `json:"required_approvals"`
+}
+
+// ShortName is the name people use for the city: its official name
+// without the leading titles ("Hanse- und Universitätsstadt Rostock" is
+// "Rostock", "Vier-Tore-Stadt Neubrandenburg" is "Neubrandenburg"). A name
+// without such titles is its own short name.
+func (c City) ShortName() string {
+	words := strings.Fields(c.Name)
+	i := 0
+	for i < len(words)-1 {
+		w := strings.ToLower(words[i])
+		if !strings.HasSuffix(w, "-") && w != "und" && !strings.HasSuffix(w, "stadt") {
+			break
+		}
+		i++
+	}
+	return strings.Join(words[i:], " ")
 }
 
 // Topic is a shared theme across cities.

@@ -19,7 +19,7 @@ type querier = wiki.Querier
 
 const changeColumns = `c.id, c.state, a.city, (SELECT name FROM cities WHERE slug = a.city), a.slug, r.title, u.username, u.display_name, c.author_id,
 	c.article_id, c.base_revision_id, c.revision_id, c.required_approvals, ` + approvalsSQL + `,
-	a.published_revision_id IS NULL AND c.base_revision_id IS NULL,
+	c.base_revision_id IS NULL,
 	c.created_at, c.updated_at, c.submitted_at, c.notified`
 
 const changeFrom = ` FROM change_requests c
@@ -90,6 +90,31 @@ func (s *Service) Get(ctx context.Context, id *auth.Identity, changeID int64) (*
 	}
 	c.Actions = s.Capabilities(id, c).Actions()
 	return c, nil
+}
+
+// PublishedBy maps each revision of an article that a change published to
+// that change, for the changes id's roles let it open (none for visitors):
+// the history links a version to its approvals and discussion. Roles
+// alone, not authorship, because the history is one page for everyone
+// with the same roles (the page cache); authors find their own changes
+// under "Meine Änderungen".
+func (s *Service) PublishedBy(ctx context.Context, id *auth.Identity, articleID int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if id == nil {
+		return out, nil
+	}
+	id = &auth.Identity{Username: id.Username, Grants: id.Grants} // no UserID: nobody's author
+	rows, _ := s.pool.Query(ctx, `SELECT `+changeColumns+changeFrom+` WHERE c.article_id = $1 AND c.state = 'published'`, articleID)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[changeRow])
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range list {
+		if c := row.change(); s.Capabilities(id, c).View {
+			out[c.Revision] = c.ID
+		}
+	}
+	return out, nil
 }
 
 // Filter narrows change listings.

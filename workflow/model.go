@@ -107,6 +107,24 @@ type Comment struct {
 	At         time.Time `json:"at"`
 }
 
+// TakenError refuses a new article whose address (made from its title) is
+// taken: by a published article, or by another new-article proposal still
+// under way (Change). It is a conflict (409).
+type TakenError struct {
+	City, Slug string
+	Published  bool
+	Change     int64
+}
+
+func (e *TakenError) Error() string {
+	if e.Published {
+		return fmt.Sprintf("an article %s/%s already exists; propose a change to it instead", e.City, e.Slug)
+	}
+	return fmt.Sprintf("a proposal for a new article %s/%s is already under way (change %d)", e.City, e.Slug, e.Change)
+}
+
+func (e *TakenError) Unwrap() error { return wiki.ErrConflict }
+
 // Change is a change request as its participants see it.
 type Change struct {
 	ID                int64      `json:"id"`

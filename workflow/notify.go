@@ -175,7 +175,8 @@ type Notification struct {
 	City     string
 	Slug     string
 	Title    string
-	Actor    string
+	// Actor is who acted, by display name (the user name without one).
+	Actor string
 	// Comment is the reviewer's reason that came with a decision.
 	Comment   string
 	CreatedAt time.Time
@@ -214,7 +215,7 @@ const maxUnread = 1000
 func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unread bool, limit int) ([]Notification, error) {
 	reader := s.Reader(id)
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
-			coalesce(r.title, ''), n.actor, n.comment, n.created_at, n.read_at IS NOT NULL,
+			coalesce(r.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
 			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
 		FROM notifications n
 		LEFT JOIN articles a ON a.id = n.article_id
@@ -248,6 +249,14 @@ var errEnough = errors.New("enough rows")
 // MarkRead marks all of the user's notifications read.
 func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {
 	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`, id.UserID)
+	return err
+}
+
+// MarkChangeRead marks the user's notifications about a change read: the
+// person has opened the change they were told about.
+func (s *Service) MarkChangeRead(ctx context.Context, id *auth.Identity, changeID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND change_id = $2 AND read_at IS NULL`, id.UserID, changeID)
 	return err
 }
 

@@ -148,9 +148,14 @@ func (s *Service) reserveArticle(ctx context.Context, tx pgx.Tx, city, slug stri
 	case err != nil:
 		return 0, err
 	case published:
-		return 0, fmt.Errorf("an article %s/%s already exists; propose a change to it instead: %w", city, slug, wiki.ErrConflict)
+		return 0, &TakenError{City: city, Slug: slug, Published: true}
 	case open:
-		return 0, fmt.Errorf("a proposal for a new article %s/%s is already under way: %w", city, slug, wiki.ErrConflict)
+		t := &TakenError{City: city, Slug: slug}
+		if err := tx.QueryRow(ctx, `SELECT id FROM change_requests WHERE article_id = $1
+			AND state NOT IN ('published', 'rejected', 'withdrawn') ORDER BY id LIMIT 1`, id).Scan(&t.Change); err != nil {
+			return 0, err
+		}
+		return 0, t
 	}
 	return id, nil
 }
@@ -299,6 +304,14 @@ func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int6
 	c, err := s.lockFor(ctx, tx, m.Identity, changeID, ActSubmit)
 	if err != nil {
 		return err
+	}
+	// A draft may be empty; what reviewers are asked to read may not.
+	var empty bool
+	if err := tx.QueryRow(ctx, `SELECT btrim(body, E' \t\r\n') = '' FROM revisions WHERE id = $1`, c.Revision).Scan(&empty); err != nil {
+		return err
+	}
+	if empty {
+		return &wiki.InvalidError{Field: "body", Key: "body.empty", Message: "an empty text cannot be submitted for review"}
 	}
 	var policy int
 	if err := tx.QueryRow(ctx, `UPDATE change_requests SET state = 'in_review', updated_at = now(),

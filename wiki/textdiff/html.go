@@ -24,7 +24,11 @@ const contextLines = 3
 // rendered as <br> so it keeps its height. All text is escaped, since the
 // input is untrusted Markdown source, so the result is safe to embed as
 // template.HTML.
-func HTML(lines []Line) string {
+func HTML(lines []Line) string { return HTMLSkip(lines, skipText) }
+
+// HTMLSkip is HTML with the text of a diff-skip marker in the reader's
+// language: skip(n) says that n unchanged lines were left out.
+func HTMLSkip(lines []Line, skip func(n int) string) string {
 	show := make([]bool, len(lines))
 	for i, l := range lines {
 		if l.Kind != Unchanged {
@@ -43,7 +47,7 @@ func HTML(lines []Line) string {
 			}
 			if j-i > 1 {
 				b.WriteString("<p class=\"diff-skip\">… ")
-				b.WriteString(skipText(j - i))
+				b.WriteString(html.EscapeString(skip(j - i)))
 				b.WriteString(" …</p>\n")
 				i = j
 				continue
@@ -96,19 +100,23 @@ func writeLine(b *strings.Builder, l Line) {
 	b.WriteString("</p>\n")
 }
 
-// skipText says how many lines were skipped, in German, with a dot as the
-// thousands separator.
+// skipText says how many lines were skipped, in German (the default of HTML).
 func skipText(n int) string {
 	if n == 1 {
 		return "1 unveränderte Zeile"
 	}
+	return Thousands(n, '.') + " unveränderte Zeilen"
+}
+
+// Thousands writes n with sep between groups of three digits.
+func Thousands(n int, sep byte) string {
 	s := strconv.Itoa(n)
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
+			b.WriteByte(sep)
 		}
 		b.WriteRune(r)
 	}
-	return b.String() + " unveränderte Zeilen"
+	return b.String()
 }
