@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -255,8 +256,13 @@ func (s *Service) MarkRead(ctx context.Context, id *auth.Identity) error {
 // MarkChangeRead marks the user's notifications about a change read: the
 // person has opened the change they were told about.
 func (s *Service) MarkChangeRead(ctx context.Context, id *auth.Identity, changeID int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
 		WHERE user_id = $1 AND change_id = $2 AND read_at IS NULL`, id.UserID, changeID)
+	if err == nil && tag.RowsAffected() > 0 {
+		// A read request writes here: this instance's count is right at
+		// once (the page being sent shows it); the others hear the trigger.
+		s.PersonalChanged(strconv.FormatInt(id.UserID, 10))
+	}
 	return err
 }
 
