@@ -26,6 +26,7 @@ var errorTable = []struct {
 	{wiki.ErrForbidden, http.StatusForbidden, "forbidden"},
 	{wiki.ErrConflict, http.StatusConflict, "conflict"},
 	{wiki.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
+	{wiki.ErrUnsupportedType, http.StatusUnsupportedMediaType, "unsupported_type"},
 	{wiki.ErrInvalid, http.StatusUnprocessableEntity, "invalid"},
 	{errBadRequest, http.StatusBadRequest, "bad_request"},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},

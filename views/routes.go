@@ -131,6 +131,9 @@ func (s *Server) routes() []route {
 		{"api.article", "GET", "/api/v1/articles/{city}/{slug}", public, false, s.apiArticle},
 		{"api.revisions", "GET", "/api/v1/articles/{city}/{slug}/revisions", public, false, s.apiRevisions},
 		{"api.revision", "GET", "/api/v1/articles/{city}/{slug}/revisions/{id:[0-9]+}", public, false, s.apiRevision},
+		{"api.attachments.create", "POST", "/api/v1/attachments", can(auth.ProposeChange), false, s.apiAttachmentCreate},
+		// Files: who may read each is decided by workflow.Service.Attachment.
+		{"file", "GET", "/files/{id:[a-z0-9]+}/{name}", public, false, s.fileServe},
 	}
 }
 

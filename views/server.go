@@ -46,6 +46,9 @@ type Options struct {
 	// Barrier, when set, holds the answer of every request that may have
 	// written until every instance heard its changes (wiki.Barrier).
 	Barrier *wiki.Barrier
+	// MaxUpload bounds one uploaded file (HANSEWIKI_MAX_UPLOAD; default
+	// DefaultMaxUpload).
+	MaxUpload int64
 }
 
 // Server is the HTTP handler of Hansewiki.
@@ -88,6 +91,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.PageCacheBytes == 0 {
 		opts.PageCacheBytes = 64 << 20
+	}
+	if opts.MaxUpload <= 0 {
+		opts.MaxUpload = DefaultMaxUpload
 	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://localhost"

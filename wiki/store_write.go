@@ -77,6 +77,9 @@ func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID
 	if err != nil {
 		return Revision{}, fmt.Errorf("inserting revision: %w", err)
 	}
+	if err := recordAttachments(ctx, tx, rev.ID, d.Body); err != nil {
+		return Revision{}, fmt.Errorf("recording attachments: %w", err)
+	}
 	return rev, nil
 }
 

@@ -111,6 +111,9 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 			}
 			articleID, base = a.ID, a.Revision.ID
 		}
+		if err := s.checkAttachments(ctx, tx, id, d.Body); err != nil {
+			return err
+		}
 		rev, err := s.store.InsertRevision(ctx, tx, articleID, base, id.UserID, &d)
 		if err != nil {
 			return err
@@ -258,6 +261,9 @@ func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Dra
 				base, oldBase, wiki.ErrConflict)
 		}
 		d.City, d.Slug = c.City, c.Slug
+		if err := s.checkAttachments(ctx, tx, m.Identity, d.Body); err != nil {
+			return err
+		}
 		rev, err := s.store.InsertRevision(ctx, tx, c.ArticleID, newBase, m.Identity.UserID, &d)
 		if err != nil {
 			return err
