@@ -7,12 +7,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
 )
 
 // DefaultMaxUpload is HANSEWIKI_MAX_UPLOAD's default.
@@ -163,6 +165,13 @@ func (s *Server) fileServe(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err, "")
 		return
+	}
+	if r.URL.Query().Get("w") == strconv.Itoa(markdown.VariantWidth) {
+		// The scaled rendition articles show; the original stays a click away.
+		if a, err = s.store.ImageVariant(ctx, a, markdown.VariantWidth); err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", a.ContentType)

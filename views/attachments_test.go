@@ -331,3 +331,48 @@ func jpegBytes(t testing.TB) []byte {
 	}
 	return b.Bytes()
 }
+
+// An article shows a wide image as its scaled rendition, made once and
+// stored, linked to the original; a document as a link with type and size.
+func TestArticleShowsImageVariantsAndDocumentLinks(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	ctx := context.Background()
+	author, token := apiUser(t, s, "autorin", "author", "luebeck")
+	reviewer, _ := apiUser(t, s, "pruefer", "reviewer", "luebeck")
+	_, img := upload(t, s, token, "luebeck", "luftbild.png", pngBytes(t, 1600, 1000))
+	_, pdf := upload(t, s, token, "luebeck", "bericht.pdf", []byte("%PDF-1.4\n"+strings.Repeat("x", 2500)+"\n%%EOF\n"))
+	c, err := s.workflow.Create(ctx, workflow.Meta{Identity: author}, workflow.Proposal{Submit: true,
+		Draft: wiki.Draft{City: "luebeck", Title: "Mit Bildern", Visibility: wiki.Public,
+			Body: "![Luftbild der Altstadt](" + img.URL + ")\n\n[Abschlussbericht](" + pdf.URL + ")\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.workflow.Approve(ctx, workflow.Meta{Identity: reviewer}, c.ID, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	page := getFile(s, "", "/c/luebeck/mit-bildern").Body.String()
+	for _, want := range []string{
+		`<a href="` + img.URL + `"><img src="` + img.URL + `?w=800" alt="Luftbild der Altstadt" width="800" height="500"></a>`,
+		`<a href="` + pdf.URL + `">Abschlussbericht</a> <small>(PDF, 3 KB)</small>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("article lacks %s", want)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		r := getFile(s, "", img.URL+"?w=800")
+		got, _, err := image.DecodeConfig(r.Body)
+		if r.Code != 200 || err != nil || got.Width != 800 || got.Height != 500 {
+			t.Fatalf("rendition: %d %v %+v", r.Code, err, got)
+		}
+	}
+	var variants int
+	s.store.Pool().QueryRow(ctx, `SELECT count(*) FROM blob_variants`).Scan(&variants)
+	if variants != 1 {
+		t.Fatalf("%d renditions stored, want 1 made once", variants)
+	}
+	if r := getFile(s, "", img.URL); r.Code != 200 || r.Body.Len() != int(img.Size) {
+		t.Fatalf("the original: %d, %d bytes", r.Code, r.Body.Len())
+	}
+}

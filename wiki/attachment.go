@@ -164,20 +164,8 @@ func (u *Upload) Abort(ctx context.Context) { u.tx.Rollback(context.WithoutCance
 // attachment refers to the existing one.
 func (u *Upload) Finish(ctx context.Context, m AttachmentMeta) (*Attachment, error) {
 	defer u.Abort(ctx) // no-op after commit
-	sum := u.h.Sum(nil)
-	var existing int64
-	err := u.tx.QueryRow(ctx, `SELECT id FROM blobs WHERE sha256 = $1`, sum).Scan(&existing)
-	switch {
-	case err == nil:
-		if _, err := u.tx.Exec(ctx, `DELETE FROM blobs WHERE id = $1`, u.blobID); err != nil {
-			return nil, err
-		}
-		u.blobID = existing
-	case errors.Is(err, pgx.ErrNoRows):
-		if _, err := u.tx.Exec(ctx, `UPDATE blobs SET sha256 = $2, size = $3 WHERE id = $1`, u.blobID, sum, u.size); err != nil {
-			return nil, err
-		}
-	default:
+	sum, err := u.keepOnce(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if m.ID == "" {
@@ -207,6 +195,27 @@ func (u *Upload) Finish(ctx context.Context, m AttachmentMeta) (*Attachment, err
 		return nil, err
 	}
 	return a, nil
+}
+
+// keepOnce completes the blob, or drops it for the copy stored already.
+func (u *Upload) keepOnce(ctx context.Context) ([]byte, error) {
+	sum := u.h.Sum(nil)
+	var existing int64
+	err := u.tx.QueryRow(ctx, `SELECT id FROM blobs WHERE sha256 = $1`, sum).Scan(&existing)
+	switch {
+	case err == nil:
+		if _, err := u.tx.Exec(ctx, `DELETE FROM blobs WHERE id = $1`, u.blobID); err != nil {
+			return nil, err
+		}
+		u.blobID = existing
+	case errors.Is(err, pgx.ErrNoRows):
+		if _, err := u.tx.Exec(ctx, `UPDATE blobs SET sha256 = $2, size = $3 WHERE id = $1`, u.blobID, sum, u.size); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	return sum, nil
 }
 
 const attachmentColumns = `a.id, a.name, a.content_type, a.size, encode(a.sha256, 'hex'), coalesce(a.width, 0),

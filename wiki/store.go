@@ -18,6 +18,9 @@ type Store struct {
 	pool     *pgxpool.Pool
 	db       Querier // where reads go: the pool, or a caller's transaction (In)
 	renderer *markdown.Renderer
+	// renditions admits one image rendition at a time (ImageVariant);
+	// shared by the copies In makes.
+	renditions chan struct{}
 }
 
 // Querier is a pool or a transaction: what the store's reads run on, and
@@ -30,7 +33,7 @@ type Querier interface {
 
 // NewStore returns a store on pool that renders with renderer.
 func NewStore(pool *pgxpool.Pool, renderer *markdown.Renderer) *Store {
-	return &Store{pool: pool, db: pool, renderer: renderer}
+	return &Store{pool: pool, db: pool, renderer: renderer, renditions: make(chan struct{}, 1)}
 }
 
 // In returns the store with its reads running on q, typically the caller's

@@ -130,7 +130,18 @@ func (s *Store) render(ctx context.Context, tx pgx.Tx, city string, audience Rea
 			return t, err
 		})
 	}
-	res, err := s.renderer.RenderContext(ctx, []byte(body), city, resolve)
+	files := func(ids []string) (map[string]markdown.File, error) {
+		rows, _ := tx.Query(ctx, `SELECT id, size, coalesce(width, 0), coalesce(height, 0) FROM attachments WHERE id = ANY($1)`, ids)
+		out := map[string]markdown.File{}
+		var id string
+		var f markdown.File
+		_, err := pgx.ForEachRow(rows, []any{&id, &f.Size, &f.Width, &f.Height}, func() error {
+			out[id] = f
+			return nil
+		})
+		return out, err
+	}
+	res, err := s.renderer.RenderWithFiles(ctx, []byte(body), city, resolve, files)
 	if err != nil {
 		return res, fmt.Errorf("rendering: %w", err)
 	}

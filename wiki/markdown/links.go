@@ -34,6 +34,7 @@ func renderLink(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.W
 	}
 	if !entering {
 		_, _ = w.WriteString("</a>")
+		writeFileMeta(w, dest)
 		return ast.WalkContinue, nil
 	}
 	_, _ = w.WriteString(`<a href="`)
@@ -88,6 +89,10 @@ func renderImage(w util.BufWriter, source []byte, node ast.Node, entering bool) 
 	n := node.(*ast.Image)
 	dest := util.URLEscape(n.Destination, true)
 	if !allowedURL(dest, true) {
+		return ast.WalkSkipChildren, nil
+	}
+	if fileOf(dest) != "" {
+		renderFileImage(w, source, n, dest)
 		return ast.WalkSkipChildren, nil
 	}
 	_, _ = w.WriteString(`<img src="`)

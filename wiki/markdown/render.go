@@ -108,6 +108,13 @@ func (r *Renderer) Render(src []byte, city string, resolve Resolve) (Result, err
 // (a preview whose client left): it checks between parsing, resolving,
 // writing and sanitizing, each linear in the size of src.
 func (r *Renderer) RenderContext(ctx context.Context, src []byte, city string, resolve Resolve) (Result, error) {
+	return r.RenderWithFiles(ctx, src, city, resolve, nil)
+}
+
+// RenderWithFiles is RenderContext that also looks up the attachments the
+// text refers to (at most once, with all their ids), so that images carry
+// their size and links to documents say their type and size.
+func (r *Renderer) RenderWithFiles(ctx context.Context, src []byte, city string, resolve Resolve, files Files) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -143,6 +150,14 @@ func (r *Renderer) RenderContext(ctx context.Context, src []byte, city string, r
 				}
 			}
 		}
+	}
+
+	if len(st.fileIDs) > 0 && files != nil {
+		found, err := files(slices.Clone(st.fileIDs))
+		if err != nil {
+			return Result{}, fmt.Errorf("markdown: looking up attachments: %w", err)
+		}
+		st.files = found
 	}
 
 	if err := ctx.Err(); err != nil {
@@ -181,6 +196,10 @@ type renderState struct {
 	targets    []Link
 	index      map[Link]int
 
+	// Attachments the text refers to, and what Files said about them.
+	fileIDs []string
+	files   map[string]File
+
 	text  []byte // heading text being collected
 	depth int    // >0 while inside a TOC heading
 
@@ -207,6 +226,7 @@ func (r *Renderer) release(st *renderState) {
 	clear(st.wikis) // drop references into the AST
 	st.wikis, st.wikiTarget, st.targets = st.wikis[:0], st.wikiTarget[:0], st.targets[:0]
 	clear(st.index)
+	st.fileIDs, st.files = st.fileIDs[:0], nil
 	st.fixed, st.regions = st.fixed[:0], st.regions[:0]
 	clear(st.open)
 	st.open = st.open[:0]

@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"reflect"
@@ -216,6 +217,12 @@ func TestPolicyAcceptsTrustedOutput(t *testing.T) {
 			"https://example.org/a?b=c&d=e, <mailto:a@b.de>, [rel](../x \"Titel\"), ![Bild](https://example.org/b.png \"T\")\n" +
 			"und ![Punkt](data:image/gif;base64,R0lGODlhAQABAAAAACw=).\\\nZeilenumbruch.\n\n" +
 			"```go\nfunc main() { fmt.Println(\"<b>\") }\n```\n\n```unbekannt\nx\n```\n\n    eingerückt\n\n[^1]: Quelle.\n",
+		"attachments": "![Lageplan](/files/0123456789abcdef0123456789abcdef/lageplan.png) ![](/files/0123456789abcdef0123456789abcdef/lageplan.png)\n\n" +
+			"[![Foto](/files/0123456789abcdef0123456789abcdef/lageplan.png)](https://example.org) [Bericht](/files/fedcba9876543210fedcba9876543210/bericht.pdf)\n",
+	}
+	files := func(ids []string) (map[string]File, error) {
+		return map[string]File{"0123456789abcdef0123456789abcdef": {Size: 123456, Width: 1600, Height: 900},
+			"fedcba9876543210fedcba9876543210": {Size: 1234567}}, nil
 	}
 	missing := func(targets []Link) ([]Target, error) {
 		found := make([]Target, len(targets))
@@ -227,7 +234,7 @@ func TestPolicyAcceptsTrustedOutput(t *testing.T) {
 	r := New()
 	for name, src := range docs {
 		t.Run(name, func(t *testing.T) {
-			res, err := r.Render([]byte(src), "luebeck", missing)
+			res, err := r.RenderWithFiles(context.Background(), []byte(src), "luebeck", missing, files)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,6 +47,12 @@ func (st *renderState) collect(n ast.Node, src []byte, res *Result) (raw bool) {
 		if st.depth > 0 {
 			st.text = append(st.text, n.Value...)
 		}
+	case *ast.Image:
+		st.addFile(util.URLEscape(n.Destination, true))
+		raw = st.collectChildren(n, src, res)
+	case *ast.Link:
+		st.addFile(util.URLEscape(n.Destination, true))
+		raw = st.collectChildren(n, src, res)
 	case *ast.AutoLink:
 		if st.depth > 0 {
 			st.text = append(st.text, n.Label(src)...)
