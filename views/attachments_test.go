@@ -376,3 +376,72 @@ func TestArticleShowsImageVariantsAndDocumentLinks(t *testing.T) {
 		t.Fatalf("the original: %d, %d bytes", r.Code, r.Body.Len())
 	}
 }
+
+// A change carries its accessibility warnings in the JSON, and the preview
+// and the review page show them beside the text; the review page lists the
+// files the proposal adds and removes. Warnings never block.
+func TestWarningsAndFileChangesWhileWriting(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	doc := loadOpenAPI(t)
+	ctx := context.Background()
+	_, token := apiUser(t, s, "autorin", "author", "luebeck")
+	_, reviewerToken := apiUser(t, s, "pruefer", "reviewer", "luebeck")
+	reviewer, _ := s.auth.IdentityByID(ctx, mustUserID(t, s, "pruefer"))
+	_, plan := upload(t, s, token, "luebeck", "plan.png", pngBytes(t, 20, 10))
+	_, old := upload(t, s, token, "luebeck", "alt.pdf", []byte("%PDF-1.4\n%%EOF\n"))
+	body := "#### Zu tief\n\n![](" + plan.URL + ")\n\nMehr steht [hier](https://example.org).\n"
+	rec := doJSON(t, s, "POST", "/api/v1/changes", token, map[string]any{"city": "luebeck", "title": "Mit Hinweisen",
+		"body": body, "visibility": "public", "submit": true})
+	checkDocumented(t, doc, "/changes", "post", rec)
+	var c struct {
+		ID       int64
+		State    string
+		Warnings []struct{ Code, Detail string }
+	}
+	json.Unmarshal(rec.Body.Bytes(), &c)
+	if rec.Code != 201 || c.State != "in_review" || fmt.Sprint(c.Warnings) != "[{heading.order h1 → h4} {image.alt "+plan.URL+"} {link.text hier}]" {
+		t.Fatalf("change with warnings: %d %s", rec.Code, rec.Body)
+	}
+	rec = doJSON(t, s, "GET", fmt.Sprintf("/api/v1/changes/%d", c.ID), reviewerToken, nil)
+	checkDocumented(t, doc, "/changes/{id}", "get", rec)
+	if !strings.Contains(rec.Body.String(), `"code":"image.alt"`) {
+		t.Fatalf("GET change lacks warnings: %s", rec.Body)
+	}
+
+	page := getFile(s, reviewerToken, fmt.Sprintf("/changes/%d", c.ID)).Body.String()
+	for _, want := range []string{"Hinweise zur Barrierefreiheit", "Bild ohne Alternativtext", "Der Linktext sagt nicht, wohin der Link führt: <q>hier</q>",
+		`<ins>hinzugefügt</ins> <a href="` + plan.URL + `">plan.png</a> <small>(Bild PNG, `} {
+		if !strings.Contains(page, want) {
+			t.Errorf("review page lacks %q", want)
+		}
+	}
+	// Publishing is not blocked; a later change that swaps the image for a
+	// document shows both in its file diff.
+	if _, err := s.workflow.Approve(ctx, workflow.Meta{Identity: reviewer}, c.ID, "", 0); err != nil {
+		t.Fatalf("warnings must not block: %v", err)
+	}
+	a, _ := s.store.Article(ctx, wiki.Reader{}, "luebeck", "mit-hinweisen")
+	rec = doJSON(t, s, "POST", "/api/v1/changes", token, map[string]any{"city": "luebeck", "slug": "mit-hinweisen", "base_revision": a.Revision.ID,
+		"title": "Mit Hinweisen", "body": "## Bericht\n\n[Bericht 2024](" + old.URL + ")\n", "visibility": "public"})
+	json.Unmarshal(rec.Body.Bytes(), &c)
+	if rec.Code != 201 || len(c.Warnings) != 0 || !strings.Contains(rec.Body.String(), `"warnings":[]`) {
+		t.Fatalf("a clean text has no warnings: %s", rec.Body)
+	}
+	page = getFile(s, reviewerToken, fmt.Sprintf("/changes/%d", c.ID)).Body.String()
+	if !strings.Contains(page, `<ins>hinzugefügt</ins> <a href="`+old.URL+`">alt.pdf</a> <small>(PDF, 15 Byte)</small>`) ||
+		!strings.Contains(page, `<del>entfernt</del> <a href="`+plan.URL+`">plan.png</a>`) || strings.Contains(page, "Hinweise zur Barrierefreiheit") {
+		t.Errorf("file diff of the second change:\n%s", page)
+	}
+
+	// The live preview shows the warnings beside the rendered text.
+	req := httptest.NewRequest("POST", "/preview", strings.NewReader("city=luebeck&visibility=public&body="+
+		strings.ReplaceAll("## A\n\n![](/x.png)\n", "\n", "%0A")))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	prev := httptest.NewRecorder()
+	s.ServeHTTP(prev, req)
+	if prev.Code != 200 || !strings.Contains(prev.Body.String(), `<li data-code="image.alt">`) || !strings.Contains(prev.Body.String(), "<h2 id=\"a\">A</h2>") {
+		t.Fatalf("preview: %d %s", prev.Code, prev.Body)
+	}
+}

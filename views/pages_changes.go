@@ -1,9 +1,12 @@
 package views
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
+	"path"
+	"slices"
 	"strconv"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
 	"hansewiki/wiki/textdiff"
 	"hansewiki/workflow"
 )
@@ -32,6 +36,15 @@ type changeModel struct {
 	// answer, which the template asks instead of re-deriving roles.
 	Caps  workflow.Capabilities
 	Error string
+	// Warnings: the proposal's accessibility warnings, rendered.
+	Warnings template.HTML
+	// Files the proposal adds to or removes from the article.
+	FilesAdded, FilesRemoved []fileChange
+}
+
+// fileChange is an attachment the proposal adds or removes.
+type fileChange struct {
+	Name, URL, Meta string
 }
 
 func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +98,14 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 			s.serverError(w, r, err)
 			return
 		}
+	}
+	if m.Warnings, err = s.warningsHTML(r, c.Warnings); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if m.FilesAdded, m.FilesRemoved, err = s.fileChanges(ctx, base.ID, m.Proposed.ID); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	if m.Comments, err = s.workflow.Comments(ctx, c.ID); err != nil {
 		s.serverError(w, r, err)
@@ -318,4 +339,35 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	if err := workflow.WriteAuditCSV(w, all); err != nil {
 		s.log.Error("writing audit CSV", "err", err)
 	}
+}
+
+// fileChanges compares the attachments of two revisions (base 0: none).
+func (s *Server) fileChanges(ctx context.Context, baseID, revID int64) (added, removed []fileChange, err error) {
+	var before []*wiki.Attachment
+	if baseID != 0 {
+		if before, err = s.store.RevisionAttachments(ctx, baseID); err != nil {
+			return nil, nil, err
+		}
+	}
+	after, err := s.store.RevisionAttachments(ctx, revID)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := func(list []*wiki.Attachment, a *wiki.Attachment) bool {
+		return slices.ContainsFunc(list, func(b *wiki.Attachment) bool { return b.ID == a.ID })
+	}
+	view := func(a *wiki.Attachment) fileChange {
+		return fileChange{Name: a.Name, URL: a.URL(), Meta: markdown.FileKind(path.Ext(a.Name)) + ", " + markdown.FileSize(a.Size)}
+	}
+	for _, a := range after {
+		if !in(before, a) {
+			added = append(added, view(a))
+		}
+	}
+	for _, a := range before {
+		if !in(after, a) {
+			removed = append(removed, view(a))
+		}
+	}
+	return added, removed, nil
 }

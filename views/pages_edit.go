@@ -11,6 +11,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
 	"hansewiki/wiki/textdiff"
 	"hansewiki/workflow"
 )
@@ -229,7 +230,12 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, m *editorModel,
 		s.editorError(w, r, m, err)
 		return
 	}
-	m.Preview = template.HTML(res.HTML) // sanitized by the Markdown pipeline
+	warnings, err := s.warningsHTML(r, s.store.Renderer().Check([]byte(body)))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m.Preview = warnings + template.HTML(res.HTML) // sanitized by the Markdown pipeline
 	s.renderEditor(w, r, http.StatusOK, m)
 }
 
@@ -316,8 +322,14 @@ func (s *Server) previewFragment(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	warnings, err := s.warningsHTML(r, s.store.Renderer().Check([]byte(r.PostFormValue("body"))))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", privateNoStore)
+	w.Write([]byte(warnings))
 	w.Write([]byte(res.HTML))
 }
 
@@ -416,4 +428,17 @@ func (s *Server) changeEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.dropAutosave(r, editTarget{Change: c.ID})
 	s.flash(w, r, savedKey(c), s.url("change", "id", strconv.FormatInt(c.ID, 10)))
+}
+
+// warningsHTML renders the accessibility warnings of a text for the
+// preview and the review page (partial "a11y-warnings").
+func (s *Server) warningsHTML(r *http.Request, list []markdown.Warning) (template.HTML, error) {
+	if len(list) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	if err := s.tmpl.byLang[language(r)]["edit"].ExecuteTemplate(&b, "a11y-warnings", list); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil
 }

@@ -89,7 +89,17 @@ func (s *Service) Get(ctx context.Context, id *auth.Identity, changeID int64) (*
 		return nil, fmt.Errorf("change %d: %w", changeID, wiki.ErrNotFound)
 	}
 	c.Actions = s.Capabilities(id, c).Actions()
-	return c, nil
+	return c, s.fillWarnings(ctx, c)
+}
+
+// fillWarnings fills the accessibility warnings of the change's proposed text.
+func (s *Service) fillWarnings(ctx context.Context, c *Change) error {
+	var body string
+	if err := s.pool.QueryRow(ctx, `SELECT body FROM revisions WHERE id = $1`, c.Revision).Scan(&body); err != nil {
+		return err
+	}
+	c.Warnings = s.store.Renderer().Check([]byte(body))
+	return nil
 }
 
 // PublishedBy maps each revision of an article that a change published to

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
 )
 
 // State of a change request.
@@ -155,6 +156,9 @@ type Change struct {
 	Actions []Action `json:"actions"`
 	// Merge is set for a change in conflict when it is asked for (Merge).
 	Merge *Merge `json:"merge,omitempty"`
+	// Warnings are the accessibility problems of the proposed text
+	// (markdown.Check): filled where one change is asked for, not in lists.
+	Warnings []markdown.Warning `json:"warnings,omitzero"`
 }
 
 // NotifiedWhom is Notified, "" before the first submission.

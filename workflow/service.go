@@ -511,7 +511,7 @@ func (s *Service) loadFor(ctx context.Context, id *auth.Identity, changeID int64
 		return nil, err
 	}
 	c.Actions = s.Capabilities(id, c).Actions()
-	return c, nil
+	return c, s.fillWarnings(ctx, c)
 }
 
 // AddComment adds a message to the change's discussion; everyone who may
