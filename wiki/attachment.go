@@ -110,7 +110,15 @@ type Upload struct {
 
 // BeginUpload starts writing a file of at most limit bytes.
 func (s *Store) BeginUpload(ctx context.Context, limit int64) (*Upload, error) {
-	tx, err := s.pool.Begin(ctx)
+	return beginUpload(ctx, s.pool, limit)
+}
+
+// beginUpload starts an upload in a transaction of its own, or in a
+// savepoint of the caller's transaction (imports).
+func beginUpload(ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, limit int64) (*Upload, error) {
+	tx, err := db.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}

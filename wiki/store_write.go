@@ -264,6 +264,8 @@ type ImportItem struct {
 	Draft    Draft
 	Archived bool   // imported as an archived article
 	Source   string // where it came from, e.g. "luebeck/gruendaecher.md"
+	// Files travel with the article (DIR/{city}/{slug}.files/).
+	Files []ImportFile
 }
 
 // ImportError lists every item that cannot be imported, by source.
@@ -393,6 +395,12 @@ func (s *Store) importOne(ctx context.Context, tx pgx.Tx, it ImportItem, actor s
 	id, err := CreateArticle(ctx, tx, d.City, d.Slug)
 	if err != nil {
 		return err
+	}
+	// The files first: the revision records what it refers to.
+	for _, f := range it.Files {
+		if err := s.importFile(ctx, tx, d.City, f); err != nil {
+			return err
+		}
 	}
 	rev, err := s.InsertRevision(ctx, tx, id, 0, SystemUserID, &d)
 	if err != nil {

@@ -24,14 +24,38 @@ var demoFS embed.FS
 func readArticleFiles(fsys fs.FS) ([]wiki.ImportItem, error) {
 	var items []wiki.ImportItem
 	var problems []wiki.ImportProblem
+	files := map[string][]wiki.ImportFile{} // by "{city}/{slug}"
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		parts := strings.Split(p, "/")
+		if len(parts) >= 2 && strings.HasSuffix(parts[1], ".files") {
+			// DIR/{city}/{slug}.files/{id}-{name}: an attachment.
+			if d.IsDir() {
+				if len(parts) > 2 {
+					problems = append(problems, wiki.ImportProblem{Source: p, Err: errors.New("expected files {id}-{name} directly in {slug}.files")})
+					return fs.SkipDir
+				}
+				return nil
+			}
+			var id, name string
+			ok := false
+			if len(parts) == 3 {
+				id, name, ok = wiki.ParseImportFileName(parts[2])
+			}
+			if !ok {
+				problems = append(problems, wiki.ImportProblem{Source: p, Err: errors.New("expected the layout {city}/{slug}.files/{id}-{name}")})
+				return nil
+			}
+			key := parts[0] + "/" + strings.TrimSuffix(parts[1], ".files")
+			files[key] = append(files[key], wiki.ImportFile{ID: id, Name: name, Source: p,
+				Open: func() (io.ReadCloser, error) { return fsys.Open(p) }})
+			return nil
+		}
 		if d.IsDir() || !strings.HasSuffix(p, ".md") {
 			return nil
 		}
-		parts := strings.Split(p, "/")
 		if len(parts) == 1 && strings.EqualFold(p, "README.md") {
 			return nil
 		}
@@ -57,6 +81,16 @@ func readArticleFiles(fsys fs.FS) ([]wiki.ImportItem, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range items {
+		key := items[i].Draft.City + "/" + items[i].Draft.Slug
+		items[i].Files = files[key]
+		delete(files, key)
+	}
+	for _, list := range files {
+		for _, f := range list {
+			problems = append(problems, wiki.ImportProblem{Source: f.Source, Err: errors.New("no article file for these attachments")})
+		}
 	}
 	if len(problems) > 0 {
 		return nil, &wiki.ImportError{Problems: problems}
@@ -172,11 +206,40 @@ func cmdExport(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 			return err
 		}
 		written++
-		return os.WriteFile(name, data, 0o644)
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			return err
+		}
+		return exportFiles(ctx, m.Store, a, filepath.Join(dir, a.City, a.Slug+".files"))
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d article(s) to %s\n", written, dir)
+	return nil
+}
+
+// exportFiles writes the attachments the article's published revision
+// refers to as dir/{id}-{name}, streamed from the database.
+func exportFiles(ctx context.Context, store *wiki.Store, a *wiki.Article, dir string) error {
+	list, err := store.RevisionAttachments(ctx, a.Revision.ID)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range list {
+		out, err := os.Create(filepath.Join(dir, wiki.ExportFileName(f)))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, store.OpenBlob(ctx, f))
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s/%s: file %s: %w", a.City, a.Slug, f.Name, err)
+		}
+	}
 	return nil
 }
