@@ -76,4 +76,3 @@ func (s *Store) importFile(ctx context.Context, tx pgx.Tx, city string, f Import
 	_, err = up.Finish(ctx, AttachmentMeta{ID: f.ID, Name: f.Name, City: city, UploaderID: SystemUserID, Type: t})
 	return err
 }
-
