@@ -16,7 +16,7 @@ import (
 )
 
 // apiUser adds a user with one role and returns an identity and an API token.
-func apiUser(t *testing.T, s *Server, name, role, city string) (*auth.Identity, string) {
+func apiUser(t testing.TB, s *Server, name, role, city string) (*auth.Identity, string) {
 	t.Helper()
 	ctx := context.Background()
 	var uid int64

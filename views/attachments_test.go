@@ -445,3 +445,10 @@ func TestWarningsAndFileChangesWhileWriting(t *testing.T) {
 		t.Fatalf("preview: %d %s", prev.Code, prev.Body)
 	}
 }
+
+func jsonField(b []byte, name string) string {
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	s, _ := m[name].(string)
+	return s
+}

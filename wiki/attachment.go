@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"hansewiki/wiki/slug"
 )
@@ -301,9 +302,7 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 	}
 	seq := b.off / ChunkSize
 	if seq != b.seq {
-		b.chunk = b.chunk[:0]
-		if err := b.db.QueryRow(b.ctx, `SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2`,
-			b.blobID, seq).Scan(&b.chunk); err != nil {
+		if err := b.load(seq); err != nil {
 			b.seq = -1
 			return 0, fmt.Errorf("reading chunk %d of blob %d: %w", seq, b.blobID, err)
 		}
@@ -316,6 +315,28 @@ func (b *BlobReader) Read(p []byte) (int, error) {
 	n := copy(p, b.chunk[in:])
 	b.off += int64(n)
 	return n, nil
+}
+
+// load reads chunk seq into the reader's one buffer, copied straight from
+// the driver's, so a download makes no garbage per chunk.
+func (b *BlobReader) load(seq int64) error {
+	rows, err := b.db.Query(b.ctx, `SELECT data FROM blob_chunks WHERE blob_id = $1 AND seq = $2`, b.blobID, seq)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	var raw pgtype.DriverBytes
+	if err := rows.Scan(&raw); err != nil {
+		return err
+	}
+	b.chunk = append(b.chunk[:0], raw...)
+	return rows.Err()
 }
 
 func (b *BlobReader) Seek(offset int64, whence int) (int64, error) {
