@@ -104,6 +104,9 @@ type editorModel struct {
 	Conflict  *conflictView
 	// Pending: changes to the article already under way.
 	Pending []workflow.Pending
+	// Templates for a new article, and the one its text started from.
+	Templates []wiki.Template
+	Template  string
 	autosaveView
 }
 
@@ -143,6 +146,20 @@ func (s *Server) newArticlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := &editorModel{City: city, Form: editorForm{Visibility: string(wiki.Network)}, Action: s.url("article.new", "city", city.Slug)}
+	if m.Templates, err = s.store.Templates(r.Context()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// A template starts the text (chosen by a plain GET form, so it works
+	// without JavaScript).
+	if name := r.URL.Query().Get("template"); name != "" {
+		t, err := s.store.TemplateBySlug(r.Context(), name)
+		if err != nil {
+			s.htmlError(w, r, err)
+			return
+		}
+		m.Form.Body, m.Template = t.Body, t.Slug
+	}
 	s.renderEditor(w, r, http.StatusOK, m)
 }
 

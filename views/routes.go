@@ -108,6 +108,8 @@ func (s *Server) routes() []route {
 		{"admin.users", "POST", "/admin/users", can(auth.ManageNetwork), false, s.adminUserAdd},
 		{"admin.user.disable", "POST", "/admin/users/{user}/disable", can(auth.ManageNetwork), false, s.adminUserDisable},
 		{"admin.roles", "POST", "/admin/roles", can(auth.ManageNetwork), false, s.adminRoleChange},
+		{"admin.templates", "GET", "/admin/templates", can(auth.ManageNetwork), false, s.templatesPage},
+		{"admin.templates.post", "POST", "/admin/templates", can(auth.ManageNetwork), false, s.templateSave},
 		{"admin.city", "GET", "/admin/c/{city}", can(auth.ManageCity), false, s.adminCityPage},
 		{"admin.city.roles", "POST", "/admin/c/{city}/roles", can(auth.ManageCity), false, s.adminCityRoleChange},
 		{"admin.city.policy", "POST", "/admin/c/{city}/policy", can(auth.ManageCity), false, s.adminCityPolicy},
