@@ -40,10 +40,6 @@ func TestEditorUploadsInBrowser(t *testing.T) {
 	}
 	chromium := chromiumPath(t)
 	dbURL := pgtest.URL(t)
-	addUser(t, dbURL, "autorin", [2]string{"author", "luebeck"})
-	m := startServer(t, dbURL)
-	base := m.URL()
-
 	dir := t.TempDir()
 	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
 	var pngData bytes.Buffer
@@ -52,6 +48,22 @@ func TestEditorUploadsInBrowser(t *testing.T) {
 	if err := os.WriteFile(imgPath, pngData.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The corpus, and an article with an image and a document.
+	src := writeCorpus(t, corpus)
+	const imgID, pdfID = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	os.MkdirAll(filepath.Join(src, "luebeck", "hafen.files"), 0o755)
+	os.WriteFile(filepath.Join(src, "luebeck", "hafen.md"), []byte("---\ntitle: Hafen mit Bildern\nvisibility: public\n---\n"+
+		"## Lage\n\n![Luftbild des Hafens mit Kaikante](/files/"+imgID+"/luftbild.png)\n\n[Abschlussbericht 2024](/files/"+pdfID+"/bericht.pdf)\n"), 0o644)
+	var wide bytes.Buffer
+	png.Encode(&wide, image.NewGray(image.Rect(0, 0, 1600, 900)))
+	os.WriteFile(filepath.Join(src, "luebeck", "hafen.files", imgID+"-luftbild.png"), wide.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(src, "luebeck", "hafen.files", pdfID+"-bericht.pdf"), []byte("%PDF-1.4\n%%EOF\n"), 0o644)
+	if out, err := cli(t, dbURL, "import", src); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	addUser(t, dbURL, "autorin", [2]string{"author", "luebeck"})
+	m := startServer(t, dbURL)
+	base := m.URL()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -59,9 +71,10 @@ func TestEditorUploadsInBrowser(t *testing.T) {
 	defer closeBrowser()
 	tab, closeTab := browserLogin(browser, t, base, "autorin")
 	defer closeTab()
-	// The alt-text prompt is answered like a person would.
+	// The alt-text prompt is answered like a person would; leaving the
+	// editor with unsaved text asks first, and the answer is "leave".
 	chromedp.ListenTarget(tab, func(ev any) {
-		if e, ok := ev.(*page.EventJavascriptDialogOpening); ok && e.Type == page.DialogTypePrompt {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			go chromedp.Run(tab, page.HandleJavaScriptDialog(true).WithPromptText("Lageplan des Quartiers"))
 		}
 	})
@@ -143,4 +156,40 @@ func TestEditorUploadsInBrowser(t *testing.T) {
 	if err != nil || focused != "bold" {
 		t.Fatalf("toolbar by mouse and keyboard (focus on %q): %v", focused, err)
 	}
+
+	// "[[" offers titles of readable articles; arrow down and Enter take one.
+	err = chromedp.Run(tab,
+		chromedp.Evaluate(`(() => { const b = document.querySelector("#body"); b.value = ""; b.focus(); return true; })()`, nil),
+		chromedp.SendKeys("#body", "Siehe [[Starkreg", chromedp.ByQuery),
+		chromedp.WaitVisible(`#wikilink-list li`, chromedp.ByQuery),
+		chromedp.KeyEvent(kb.ArrowDown),
+		chromedp.KeyEvent(kb.Enter),
+		pollBody("Siehe [[rostock/starkregen-hinweiskarte]]"),
+	)
+	if err != nil {
+		t.Fatalf("wiki-link completion: %v", err)
+	}
+
+	// The preview marks an image without alt text; it warns, nothing more.
+	err = chromedp.Run(tab,
+		chromedp.Evaluate(`(() => { const b = document.querySelector("#body"); b.value = "## Plan\n\n![](/files/x/y.png)\n"; b.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil),
+		chromedp.WaitVisible(`#preview .a11y-warnings li[data-code="image.alt"]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("accessibility warning beside the preview: %v", err)
+	}
+
+	// An article with images: the rendition, linked to the original, and
+	// the document's type and size; axe finds nothing.
+	var width int
+	err = chromedp.Run(tab,
+		chromedp.Navigate(base+"/c/luebeck/hafen"),
+		chromedp.Poll(`(() => { const i = document.querySelector('.prose a[href$="luftbild.png"] > img'); return i && i.complete ? i.naturalWidth : 0; })()`,
+			&width, chromedp.WithPollingTimeout(10*time.Second)),
+		pollText(".prose", "(PDF, 15 Byte)"),
+	)
+	if err != nil || width != 800 {
+		t.Fatalf("article with images (rendition width %d): %v", width, err)
+	}
+	runAxe(tab, t, axeSrc, "desktop", "/c/luebeck/hafen (images)")
 }
