@@ -124,7 +124,8 @@ func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request) (*wiki.At
 	if city == "" {
 		return nil, &wiki.InvalidError{Field: "city", Key: "city.unknown", Message: "city is required"}
 	}
-	a, err := up.Finish(ctx, wiki.AttachmentMeta{Name: name, City: city, UploaderID: auth.FromContext(ctx).UserID, Type: ft})
+	id := auth.FromContext(ctx)
+	a, err := up.Finish(ctx, wiki.AttachmentMeta{Name: name, City: city, UploaderID: id.UserID, Type: ft, Actor: id.Username})
 	up = nil
 	if err != nil {
 		return nil, err

@@ -140,6 +140,12 @@ func TestAttachmentUploadAndServe(t *testing.T) {
 	if r := getFile(s, token, "/files/"+a.ID+"/anderer-name.png"); r.Code != 404 {
 		t.Fatalf("another name: %d", r.Code)
 	}
+	var audited int
+	s.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'attachment.upload'
+		AND actor = 'autorin' AND object = 'attachment:' || $1`, a.ID).Scan(&audited)
+	if audited != 1 {
+		t.Fatalf("the upload was audited %d times", audited)
+	}
 }
 
 // A file larger than chunks is stored and read back across chunk borders,

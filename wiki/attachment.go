@@ -95,6 +95,9 @@ type AttachmentMeta struct {
 	City       string
 	UploaderID int64
 	Type       FileType
+	// Actor is who the audit log names; empty writes no event (imports
+	// audit the article instead).
+	Actor string
 }
 
 // Upload writes one file's content into the database in chunks, inside one
@@ -199,6 +202,12 @@ func (u *Upload) Finish(ctx context.Context, m AttachmentMeta) (*Attachment, err
 		return nil, invalid("name", "attachment.name", "the file name %q is not valid", a.Name)
 	default:
 		return nil, err
+	}
+	if m.Actor != "" {
+		if err := auditTx(ctx, u.tx, m.Actor, "attachment.upload", "attachment:"+a.ID, map[string]any{
+			"name": a.Name, "type": a.ContentType, "size": a.Size, "sha256": a.SHA256, "city": a.City}); err != nil {
+			return nil, err
+		}
 	}
 	if err := u.tx.Commit(ctx); err != nil {
 		return nil, err
