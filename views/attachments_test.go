@@ -458,3 +458,29 @@ func jsonField(b []byte, name string) string {
 	s, _ := m[name].(string)
 	return s
 }
+
+// Authors uploading the same new content at the same moment all succeed,
+// and the content is stored once.
+func TestConcurrentUploadsOfTheSameContent(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	_, token := apiUser(t, s, "autorin", "author", "luebeck")
+	content := bytes.Repeat([]byte("Gleicher Inhalt\n"), 40000)
+	codes := make(chan int, 6)
+	for i := 0; i < cap(codes); i++ {
+		go func() {
+			rec, _ := upload(t, s, token, "luebeck", "gleich.txt", content)
+			codes <- rec.Code
+		}()
+	}
+	for i := 0; i < cap(codes); i++ {
+		if c := <-codes; c != 201 {
+			t.Errorf("concurrent upload: %d", c)
+		}
+	}
+	var attachments, blobs int
+	s.store.Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM attachments), (SELECT count(*) FROM blobs)`).Scan(&attachments, &blobs)
+	if attachments != 6 || blobs != 1 {
+		t.Fatalf("%d attachments on %d blobs, want 6 on 1", attachments, blobs)
+	}
+}

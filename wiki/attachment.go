@@ -227,7 +227,29 @@ func (u *Upload) keepOnce(ctx context.Context) ([]byte, error) {
 		}
 		u.blobID = existing
 	case errors.Is(err, pgx.ErrNoRows):
-		if _, err := u.tx.Exec(ctx, `UPDATE blobs SET sha256 = $2, size = $3 WHERE id = $1`, u.blobID, sum, u.size); err != nil {
+		// Another upload of the same content may complete at this moment:
+		// the unique index makes this wait for it, and then its copy is kept.
+		sp, err := u.tx.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		_, err = sp.Exec(ctx, `UPDATE blobs SET sha256 = $2, size = $3 WHERE id = $1`, u.blobID, sum, u.size)
+		if pgCode(err) == "23505" {
+			sp.Rollback(ctx)
+			if err := u.tx.QueryRow(ctx, `SELECT id FROM blobs WHERE sha256 = $1`, sum).Scan(&existing); err != nil {
+				return nil, err
+			}
+			if _, err := u.tx.Exec(ctx, `DELETE FROM blobs WHERE id = $1`, u.blobID); err != nil {
+				return nil, err
+			}
+			u.blobID = existing
+			return sum, nil
+		}
+		if err != nil {
+			sp.Rollback(ctx)
+			return nil, err
+		}
+		if err := sp.Commit(ctx); err != nil {
 			return nil, err
 		}
 	default:
