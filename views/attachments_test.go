@@ -411,8 +411,9 @@ func TestWarningsAndFileChangesWhileWriting(t *testing.T) {
 	}
 	rec = doJSON(t, s, "GET", fmt.Sprintf("/api/v1/changes/%d", c.ID), reviewerToken, nil)
 	checkDocumented(t, doc, "/changes/{id}", "get", rec)
-	if !strings.Contains(rec.Body.String(), `"code":"image.alt"`) {
-		t.Fatalf("GET change lacks warnings: %s", rec.Body)
+	if !strings.Contains(rec.Body.String(), `"code":"image.alt"`) ||
+		!strings.Contains(rec.Body.String(), `"files":{"added":[{"id":"`+plan.ID+`","name":"plan.png"`) {
+		t.Fatalf("GET change lacks warnings or files: %s", rec.Body)
 	}
 
 	page := getFile(s, reviewerToken, fmt.Sprintf("/changes/%d", c.ID)).Body.String()
@@ -431,9 +432,11 @@ func TestWarningsAndFileChangesWhileWriting(t *testing.T) {
 	rec = doJSON(t, s, "POST", "/api/v1/changes", token, map[string]any{"city": "luebeck", "slug": "mit-hinweisen", "base_revision": a.Revision.ID,
 		"title": "Mit Hinweisen", "body": "## Bericht\n\n[Bericht 2024](" + old.URL + ")\n", "visibility": "public"})
 	json.Unmarshal(rec.Body.Bytes(), &c)
-	if rec.Code != 201 || len(c.Warnings) != 0 || !strings.Contains(rec.Body.String(), `"warnings":[]`) {
-		t.Fatalf("a clean text has no warnings: %s", rec.Body)
+	if rec.Code != 201 || len(c.Warnings) != 0 || !strings.Contains(rec.Body.String(), `"warnings":[]`) ||
+		!strings.Contains(rec.Body.String(), `"url":"`+plan.URL+`"}]}`) {
+		t.Fatalf("a clean text has no warnings, and the file diff names the removed image: %s", rec.Body)
 	}
+	checkDocumented(t, doc, "/changes", "post", rec)
 	page = getFile(s, reviewerToken, fmt.Sprintf("/changes/%d", c.ID)).Body.String()
 	if !strings.Contains(page, `<ins>hinzugefügt</ins> <a href="`+old.URL+`">alt.pdf</a> <small>(PDF, 15 Byte)</small>`) ||
 		!strings.Contains(page, `<del>entfernt</del> <a href="`+plan.URL+`">plan.png</a>`) || strings.Contains(page, "Hinweise zur Barrierefreiheit") {

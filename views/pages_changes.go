@@ -1,12 +1,10 @@
 package views
 
 import (
-	"context"
 	"errors"
 	"html/template"
 	"net/http"
 	"path"
-	"slices"
 	"strconv"
 	"time"
 
@@ -103,9 +101,15 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 		s.serverError(w, r, err)
 		return
 	}
-	if m.FilesAdded, m.FilesRemoved, err = s.fileChanges(ctx, base.ID, m.Proposed.ID); err != nil {
-		s.serverError(w, r, err)
-		return
+	if c.Files != nil {
+		view := func(list []*wiki.Attachment) []fileChange {
+			var out []fileChange
+			for _, a := range list {
+				out = append(out, fileChange{Name: a.Name, URL: a.URL(), Meta: markdown.FileKind(path.Ext(a.Name)) + ", " + markdown.FileSize(a.Size)})
+			}
+			return out
+		}
+		m.FilesAdded, m.FilesRemoved = view(c.Files.Added), view(c.Files.Removed)
 	}
 	if m.Comments, err = s.workflow.Comments(ctx, c.ID); err != nil {
 		s.serverError(w, r, err)
@@ -339,35 +343,4 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	if err := workflow.WriteAuditCSV(w, all); err != nil {
 		s.log.Error("writing audit CSV", "err", err)
 	}
-}
-
-// fileChanges compares the attachments of two revisions (base 0: none).
-func (s *Server) fileChanges(ctx context.Context, baseID, revID int64) (added, removed []fileChange, err error) {
-	var before []*wiki.Attachment
-	if baseID != 0 {
-		if before, err = s.store.RevisionAttachments(ctx, baseID); err != nil {
-			return nil, nil, err
-		}
-	}
-	after, err := s.store.RevisionAttachments(ctx, revID)
-	if err != nil {
-		return nil, nil, err
-	}
-	in := func(list []*wiki.Attachment, a *wiki.Attachment) bool {
-		return slices.ContainsFunc(list, func(b *wiki.Attachment) bool { return b.ID == a.ID })
-	}
-	view := func(a *wiki.Attachment) fileChange {
-		return fileChange{Name: a.Name, URL: a.URL(), Meta: markdown.FileKind(path.Ext(a.Name)) + ", " + markdown.FileSize(a.Size)}
-	}
-	for _, a := range after {
-		if !in(before, a) {
-			added = append(added, view(a))
-		}
-	}
-	for _, a := range before {
-		if !in(after, a) {
-			removed = append(removed, view(a))
-		}
-	}
-	return added, removed, nil
 }

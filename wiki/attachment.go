@@ -35,6 +35,7 @@ type Attachment struct {
 	UploaderID  int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
 	BlobID      int64     `json:"-"`
+	Address     string    `json:"url"` // URL(), as read from the database
 }
 
 // URL is the attachment's address, the one Markdown refers to it by.
@@ -188,7 +189,7 @@ func (u *Upload) Finish(ctx context.Context, m AttachmentMeta) (*Attachment, err
 	}
 	a := &Attachment{ID: m.ID, Name: m.Name, ContentType: m.Type.ContentType, Size: u.size,
 		SHA256: hex.EncodeToString(sum), Width: m.Type.Width, Height: m.Type.Height, City: m.City,
-		UploaderID: m.UploaderID, BlobID: u.blobID}
+		UploaderID: m.UploaderID, BlobID: u.blobID, Address: AttachmentURL(m.ID, m.Name)}
 	err = u.tx.QueryRow(ctx, `INSERT INTO attachments (id, blob_id, name, content_type, size, sha256, width, height, city, uploader_id)
 		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, 0), nullif($8, 0), $9, $10) RETURNING created_at`,
 		a.ID, a.BlobID, a.Name, a.ContentType, a.Size, sum, a.Width, a.Height, a.City, a.UploaderID).Scan(&a.CreatedAt)
@@ -259,7 +260,7 @@ func (u *Upload) keepOnce(ctx context.Context) ([]byte, error) {
 }
 
 const attachmentColumns = `a.id, a.name, a.content_type, a.size, encode(a.sha256, 'hex'), coalesce(a.width, 0),
-	coalesce(a.height, 0), a.city, a.uploader_id, a.created_at, a.blob_id`
+	coalesce(a.height, 0), a.city, a.uploader_id, a.created_at, a.blob_id, '/files/' || a.id || '/' || a.name`
 
 // AttachmentByID returns an attachment without any permission check: the
 // workflow decides who may read it.

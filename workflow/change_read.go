@@ -99,7 +99,44 @@ func (s *Service) fillWarnings(ctx context.Context, c *Change) error {
 		return err
 	}
 	c.Warnings = s.store.Renderer().Check([]byte(body))
-	return nil
+	var base int64
+	if c.BaseRevision != nil {
+		base = *c.BaseRevision
+	}
+	var err error
+	c.Files, err = s.FileChanges(ctx, base, c.Revision)
+	return err
+}
+
+// FileChanges compares the attachments of a proposal with its base
+// revision's (base 0: a new article).
+func (s *Service) FileChanges(ctx context.Context, base, rev int64) (*FileChanges, error) {
+	var before []*wiki.Attachment
+	var err error
+	if base != 0 {
+		if before, err = s.store.RevisionAttachments(ctx, base); err != nil {
+			return nil, err
+		}
+	}
+	after, err := s.store.RevisionAttachments(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	in := func(list []*wiki.Attachment, a *wiki.Attachment) bool {
+		return slices.ContainsFunc(list, func(b *wiki.Attachment) bool { return b.ID == a.ID })
+	}
+	fc := &FileChanges{Added: []*wiki.Attachment{}, Removed: []*wiki.Attachment{}}
+	for _, a := range after {
+		if !in(before, a) {
+			fc.Added = append(fc.Added, a)
+		}
+	}
+	for _, a := range before {
+		if !in(after, a) {
+			fc.Removed = append(fc.Removed, a)
+		}
+	}
+	return fc, nil
 }
 
 // PublishedBy maps each revision of an article that a change published to

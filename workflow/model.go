@@ -159,6 +159,15 @@ type Change struct {
 	// Warnings are the accessibility problems of the proposed text
 	// (markdown.Check): filled where one change is asked for, not in lists.
 	Warnings []markdown.Warning `json:"warnings,omitzero"`
+	// Files the proposal adds to or removes from the article (compared
+	// with its base revision); filled with Warnings.
+	Files *FileChanges `json:"files,omitempty"`
+}
+
+// FileChanges are the attachments a proposal adds and removes.
+type FileChanges struct {
+	Added   []*wiki.Attachment `json:"added"`
+	Removed []*wiki.Attachment `json:"removed"`
 }
 
 // NotifiedWhom is Notified, "" before the first submission.
