@@ -53,7 +53,7 @@ const ChunkSize = 256 << 10
 
 // attachmentRef finds references to attachments in Markdown (images, links,
 // reference definitions, raw HTML alike).
-var attachmentRef = regexp.MustCompile(`/files/([a-z0-9]{32})/`)
+var attachmentRef = regexp.MustCompile(`/files/([a-z0-9]{16,64})/`)
 
 // AttachmentRefs lists the ids of the attachments body refers to, each once.
 func AttachmentRefs(body string) []string {
