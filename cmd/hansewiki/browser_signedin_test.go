@@ -112,7 +112,9 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 		}
 		switch u.name {
 		case "autorin":
-			checkFocusWalk(tab, t, base+"/c/rostock/new", "#title", "#body")
+			// Title, then the text's toolbar (one Tab stop), then the text.
+			checkFocusWalk(tab, t, base+"/c/rostock/new", "#title", `.editor-toolbar button[data-action="heading"]`)
+			checkFocusWalk(tab, t, base+"/c/rostock/new", `.editor-toolbar button[data-action="heading"]`, "#body")
 			checkLivePreview(tab, t, base)
 		case "pruefer":
 			checkFocusWalk(tab, t, base+changePage, "#review-comment", `button[name="action"][value="approve"]`)
