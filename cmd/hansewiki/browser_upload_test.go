@@ -28,7 +28,7 @@ func pollBody(want string) chromedp.Action {
 }
 
 // Authors add images and files in a real browser: by the file input (the
-// toolbar's button) and by pasting from the clipboard. An image asks for
+// toolbar's button), by pasting from the clipboard and by dropping them. An image asks for
 // its alt text and goes into the text as ![alt](/files/…), a document as a
 // link; the live preview shows the image; the toolbar edits the Markdown by
 // mouse and by keyboard; axe finds nothing on the editor with its tools.
@@ -126,6 +126,18 @@ func TestEditorUploadsInBrowser(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("upload by paste: %v", err)
+	}
+	// By dropping a file onto the text.
+	drop := strings.Replace(strings.Replace(paste, "Protokoll.txt", "Tabelle.csv", 1),
+		`b.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true}));`,
+		`b.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		b.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));`, 1)
+	err = chromedp.Run(tab,
+		chromedp.Evaluate(drop, nil),
+		pollBody("[tabelle.csv](/files/"),
+	)
+	if err != nil {
+		t.Fatalf("upload by drag and drop: %v", err)
 	}
 	// A disguised file is refused with a message, and nothing is inserted.
 	disguised := strings.Replace(paste, "Protokoll.txt", "bild.png", 1)
