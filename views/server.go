@@ -70,6 +70,7 @@ type Server struct {
 	// personalParts holds rendered personal parts by language and value.
 	personalParts sync.Map
 	metrics       *metrics
+	compression   *compression
 
 	topicsMu sync.RWMutex
 	topics   map[string]wiki.Topic
@@ -93,12 +94,13 @@ func New(opts Options) (*Server, error) {
 		opts.BaseURL = "http://localhost"
 	}
 	s := &Server{opts: opts, log: opts.Log, baseURL: strings.TrimSuffix(opts.BaseURL, "/"), store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
-		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), marks: newPersonalMarks(), crossOrigin: http.NewCrossOriginProtection()}
+		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), marks: newPersonalMarks(), crossOrigin: http.NewCrossOriginProtection(),
+		compression: newCompression()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err
 	}
-	if s.static, err = loadStatic(); err != nil {
+	if s.static, err = loadStatic(s.compression); err != nil {
 		return nil, err
 	}
 	s.router = mux.NewRouter()
@@ -121,7 +123,7 @@ func New(opts Options) (*Server, error) {
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router)))))
+	s.handler = s.observe(s.compress(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router))))))
 	s.refreshTopics()
 	return s, nil
 }
