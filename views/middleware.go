@@ -10,8 +10,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"hansewiki/auth"
 )
 
@@ -90,7 +88,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		label := &routeLabel{name: "unmatched"}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeLabelKey{}, label)
 		if !isWrite(r) {
 			ctx = auth.WithCachedReads(ctx)
 		}
@@ -115,12 +114,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.panicked(sw, r)
 				}
 			}
-			route := "unmatched"
-			if cr := mux.CurrentRoute(r); cr != nil && cr.GetName() != "" {
-				route = cr.GetName()
-			}
+			route := label.name
 			d := time.Since(start)
-			s.metrics.observe(route, sw.status, d)
+			s.metrics.observe(route, r.Method, sw.status, d)
 			if s.opts.AccessLog {
 				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
 					"status", sw.status, "duration_ms", float64(d.Microseconds())/1000, "request_id", id)
