@@ -169,7 +169,9 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 // slogPromLogger passes promhttp's errors to the server's log.
 type slogPromLogger struct{ log *slog.Logger }
 
-func (l slogPromLogger) Println(v ...any) { l.log.Error("metrics", "err", strings.TrimSpace(fmt.Sprintln(v...))) }
+func (l slogPromLogger) Println(v ...any) {
+	l.log.Error("metrics", "err", strings.TrimSpace(fmt.Sprintln(v...)))
+}
 
 // routeLabel carries the matched route's name from the route table back to
 // observe, which wraps the router and so never sees mux's match.
