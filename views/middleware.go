@@ -93,6 +93,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !isWrite(r) {
 			ctx = auth.WithCachedReads(ctx)
 		}
+		client := clientAddress(r, s.opts.TrustedProxies)
+		ctx = withClientAddr(ctx, client)
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -114,12 +116,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.panicked(sw, r)
 				}
 			}
-			route := label.name
+			route, status := label.name, sw.status
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends 200
+			}
 			d := time.Since(start)
-			s.metrics.observe(route, r.Method, sw.status, d)
+			s.metrics.observe(route, r.Method, status, d)
 			if s.opts.AccessLog {
+				// The path only: a query may carry a token (never logged).
 				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
-					"status", sw.status, "duration_ms", float64(d.Microseconds())/1000, "request_id", id)
+					"status", status, "duration_ms", float64(d.Microseconds())/1000, "client", client, "request_id", id)
 			}
 		}()
 		next.ServeHTTP(sw, r)
