@@ -240,8 +240,10 @@ func skipCompression(w http.ResponseWriter) {
 func (s *Server) compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &compressWriter{ResponseWriter: w, c: s.compression, enc: acceptedEncoding(r.Header.Get("Accept-Encoding"))}
-		defer cw.close()
 		next.ServeHTTP(cw, r)
+		// Not reached when the handler panics: what it held back is
+		// dropped, and observe answers with the error page.
+		cw.close()
 	})
 }
 

@@ -184,6 +184,16 @@ func TestDynamicAnswersAreCompressed(t *testing.T) {
 			}
 		}
 	}
+	// A handler that panics after writing a little: what it wrote is not
+	// sent, the error page is.
+	boom := s.observe(s.compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("half an answer"))
+		panic("boom")
+	})))
+	if rec := get(t, boom, "GET", "/", "Accept-Encoding", "gzip"); rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "half an answer") {
+		t.Errorf("after a panic: %d %q", rec.Code, rec.Body.String())
+	}
 	// Tiny answers are left alone.
 	if rec := get(t, s, "GET", "/healthz", "Accept-Encoding", "gzip, br"); rec.Header().Get("Content-Encoding") != "" || varies(rec) || rec.Body.String() != "ok\n" {
 		t.Errorf("/healthz: Content-Encoding %q, Vary %q, body %q", rec.Header().Get("Content-Encoding"), rec.Header().Values("Vary"), rec.Body.String())
