@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"hansewiki/auth"
 )
 
@@ -88,7 +90,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		label := &routeLabel{name: "unmatched"}
+		label := &routeLabel{}
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeLabelKey{}, label)
 		if !isWrite(r) {
 			ctx = auth.WithCachedReads(ctx)
@@ -117,6 +119,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			route, status := label.name, sw.status
+			if route == "" {
+				route = s.routeName(r)
+			}
 			if status == 0 {
 				status = http.StatusOK // nothing written: net/http sends 200
 			}
@@ -171,4 +176,15 @@ func (s *Server) fenced(next http.Handler) http.Handler {
 		s.opts.Barrier.Sync(r.Context())
 		held.send()
 	})
+}
+
+// routeName names the route of a request that was answered before it
+// reached the router (a bad token, a bad path): metrics and logs still
+// count it under its route. Requests no route matches are "unmatched".
+func (s *Server) routeName(r *http.Request) string {
+	var m mux.RouteMatch
+	if s.router.Match(r, &m) && m.Route != nil && m.Route.GetName() != "" {
+		return m.Route.GetName()
+	}
+	return "unmatched"
 }
