@@ -263,13 +263,14 @@ type compressWriter struct {
 }
 
 func (w *compressWriter) WriteHeader(status int) {
-	if w.decided || w.status != 0 {
-		w.ResponseWriter.WriteHeader(status) // net/http reports the superfluous call
+	switch {
+	case w.decided, status < 200:
+		// Sent on (informational answers are not the answer; net/http
+		// reports a superfluous call).
+		w.ResponseWriter.WriteHeader(status)
 		return
-	}
-	if status < 200 {
-		w.ResponseWriter.WriteHeader(status) // informational: not the answer
-		return
+	case w.status != 0:
+		return // superfluous, and nothing sent yet: the first status stands
 	}
 	w.status = status
 	switch status {

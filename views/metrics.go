@@ -113,6 +113,8 @@ func (m *metrics) Gauge(name string, fn func() float64) {
 // ServeHTTP answers a scrape; with a token configured only a scraper that
 // sends it.
 func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every scrape is fresh and no one else's.
+	w.Header().Set("Cache-Control", privateNoStore)
 	if m.token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(m.token)) != 1 {
