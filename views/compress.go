@@ -27,7 +27,7 @@ const minCompressSize = 1024
 // for bodies compressed once and served many times.
 const (
 	dynamicGzipLevel   = gzip.DefaultCompression
-	dynamicBrotliLevel = 4
+	dynamicBrotliLevel = 5
 	storedGzipLevel    = gzip.BestCompression
 	storedBrotliLevel  = 6
 )
