@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,6 +23,11 @@ func TestMetricsByRouteWithBacklogsAndToken(t *testing.T) {
 		"body": "Text", "summary": "neu", "topics": []string{}, "tags": []string{}, "visibility": "public", "submit": true})
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("proposing a change: %d %s", rec.Code, rec.Body)
+	}
+	// One mail waiting, one sent: the queue is one long.
+	if _, err := s.store.Pool().Exec(context.Background(), `INSERT INTO mail_queue (to_addr, subject, body, message_id, sent_at)
+		VALUES ('a@example.org', 'x', 'x', 'm1', NULL), ('b@example.org', 'y', 'y', 'm2', now())`); err != nil {
+		t.Fatal(err)
 	}
 	for _, path := range []string{"/c/luebeck/quartiersbus-in-luebeck", "/c/luebeck/quartiersbus-in-luebeck", "/search?q=bus", "/gibt/es/nicht"} {
 		do(t, s, "GET", path)
@@ -50,7 +56,7 @@ func TestMetricsByRouteWithBacklogsAndToken(t *testing.T) {
 		`hansewiki_page_cache_misses_total 2`, // the article once, the search page once
 		`hansewiki_review_backlog{city="luebeck"} 1`,
 		`hansewiki_review_backlog{city="rostock"} 0`,
-		`hansewiki_mail_queue_length 0`,
+		`hansewiki_mail_queue_length 1`,
 		`hansewiki_search_outbox_lag_seconds `,
 		`hansewiki_search_outbox_pending `,
 		`go_goroutines `,
