@@ -93,7 +93,8 @@ func TestCachedPageIsCompressedOnce(t *testing.T) {
 		t.Fatalf("the article page has only %d bytes; the test needs a page worth compressing", plain.Body.Len())
 	}
 	stored, dynamic := s.compression.stored.Load(), s.compression.dynamic.Load()
-	page, _ := s.cache.get(language(httptest.NewRequest("GET", path, nil)) + " " + path)
+	req := httptest.NewRequest("GET", path, nil)
+	page, _ := s.cache.get(language(req) + " " + s.classOf(req) + " " + path) // the key cached uses
 	if page == nil || page.gzip == nil || page.br == nil {
 		t.Fatal("the stored page has no compressed variants")
 	}
@@ -184,6 +185,32 @@ func TestDynamicAnswersAreCompressed(t *testing.T) {
 			}
 		}
 	}
+	// A signed-in reader's page (shared rendering, personal parts filled
+	// in per request) is compressed as it is sent.
+	account(t, s, "leserin")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	browser := signIn(t, srv.URL, "leserin")
+	fetch := func(enc string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+"/c/luebeck/quartiersbus-in-luebeck", nil)
+		req.Header.Set("Accept-Encoding", enc) // set by hand: the client leaves the body encoded
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	_, plainPage := fetch("identity")
+	for _, enc := range []string{"gzip", "br"} {
+		resp, b := fetch(enc)
+		if resp.Header.Get("Content-Encoding") != enc || !bytes.Equal(decode(t, enc, b), plainPage) || !bytes.Contains(plainPage, []byte("leserin")) {
+			t.Errorf("signed-in article accepting %s: Content-Encoding %q, decodes to the plain page: %v", enc,
+				resp.Header.Get("Content-Encoding"), bytes.Equal(decode(t, enc, b), plainPage))
+		}
+	}
+
 	// A handler that panics after writing a little: what it wrote is not
 	// sent, the error page is.
 	boom := s.observe(s.compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
