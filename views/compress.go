@@ -285,7 +285,9 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 		if w.status == 0 {
 			w.status = http.StatusOK
 		}
-		if w.off || len(w.buf)+len(b) >= minCompressSize {
+		// A client that accepts no encoding gets its answer as written,
+		// without holding any of it back.
+		if w.off || w.enc == "" || len(w.buf)+len(b) >= minCompressSize {
 			w.decide()
 		} else {
 			w.buf = append(w.buf, b...)
@@ -298,7 +300,9 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// decide fixes the headers and sends what was held.
+// decide fixes the headers and sends what was held. Vary is set on every
+// answer that a client accepting an encoding would get compressed (for a
+// client that accepts none, on every answer of a compressible type).
 func (w *compressWriter) decide() {
 	w.decided = true
 	h := w.Header()
