@@ -51,5 +51,18 @@ unformatted=$(gofmt -l $(find . -name '*.go' -not -path './node_modules/*' -not 
 echo "== go vet"
 go vet ./...
 
+# staticcheck at a pinned version; `go run pkg@version` verifies it against
+# the checksum database and keeps it out of go.mod.
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
+
+# The race detector on the packages with concurrency (page cache, listener
+# and barrier, search outbox workers, throttling, mailer, handlers); -short
+# trims the long property runs and sequential input sweeps, which the full
+# run below does in full. The pure packages (markdown, slug, textdiff) run
+# there only.
+echo "== go test -race"
+go test -race -short -count=1 -timeout 10m ./wiki ./wiki/search ./auth ./workflow ./views
+
 echo "== go test"
 go test -count=1 -timeout 15m ./... "$@"

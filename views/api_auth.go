@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -43,15 +42,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 		return fmt.Errorf("malformed JSON: more than one value: %w", errBadRequest)
 	}
 	return checkDecoded(reflect.ValueOf(v))
-}
-
-// clientAddr is the peer address, for throttling and the audit log.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type loginRequest struct {

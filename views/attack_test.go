@@ -142,6 +142,7 @@ var queryParams = []string{"city", "topic", "tag", "status", "object", "actor", 
 // is 400, never 500.
 func TestBadQueryValuesAre400(t *testing.T) {
 	t.Parallel()
+	skipSweepInShort(t)
 	s := newTestServer(t, sampleItems...)
 	admin := account(t, s, "netzadmin", "admin", "*")
 	for _, rt := range allRoutes(t, s) {
@@ -508,6 +509,7 @@ func TestEveryErrorKeyIsTranslated(t *testing.T) {
 // The 1 MiB limit counts the Markdown, not its JSON escaping.
 func TestBodyLimitCountsMarkdownNotEscaping(t *testing.T) {
 	t.Parallel()
+	skipSweepInShort(t)
 	s := newTestServer(t, sampleItems...)
 	author := account(t, s, "autorin", "author", "luebeck")
 	post := func(markdown string) *httptest.ResponseRecorder {
@@ -542,6 +544,7 @@ func TestBodyLimitCountsMarkdownNotEscaping(t *testing.T) {
 // below 500.
 func TestPageFormsNever500(t *testing.T) {
 	t.Parallel()
+	skipSweepInShort(t)
 	s := newTestServer(t, sampleItems...)
 	admin := account(t, s, "netzadmin", "admin", "*")
 	values := []string{"", "x", "-1", "99999999999999999999", "ü", "'; DROP TABLE users; --", strings.Repeat("x", 100000), "*", "../..", "<script>"}
@@ -577,5 +580,14 @@ func TestRequestIDIsEchoedOnlyWhenPlain(t *testing.T) {
 		if got := rec.Header().Get("X-Request-Id"); (got == id) != echoed || got == "" {
 			t.Errorf("X-Request-Id %q answered as %q", id, got)
 		}
+	}
+}
+
+// skipSweepInShort: the input sweeps send thousands of requests one after
+// another, which the race detector (make test's -short run) slows tenfold
+// without any concurrency to check; the full run always does them.
+func skipSweepInShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a sequential sweep: run by the full go test, not the -short race run")
 	}
 }

@@ -34,7 +34,7 @@ func authMethod(ctx context.Context) string {
 func (s *Server) identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if h := r.Header.Get("Authorization"); h != "" {
+		if h := r.Header.Get("Authorization"); h != "" && !isMetricsScrape(r) {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {
 				s.apiError(w, r, errUnauthenticated)

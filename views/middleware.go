@@ -90,10 +90,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		label := &routeLabel{}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeLabelKey{}, label)
 		if !isWrite(r) {
 			ctx = auth.WithCachedReads(ctx)
 		}
+		client := clientAddress(r, s.opts.TrustedProxies)
+		ctx = withClientAddr(ctx, client)
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -115,15 +118,19 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					s.panicked(sw, r)
 				}
 			}
-			route := "unmatched"
-			if cr := mux.CurrentRoute(r); cr != nil && cr.GetName() != "" {
-				route = cr.GetName()
+			route, status := label.name, sw.status
+			if route == "" {
+				route = s.routeName(r)
+			}
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends 200
 			}
 			d := time.Since(start)
-			s.metrics.observe(route, sw.status, d)
+			s.metrics.observe(route, r.Method, status, d)
 			if s.opts.AccessLog {
+				// The path only: a query may carry a token (never logged).
 				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
-					"status", sw.status, "duration_ms", float64(d.Microseconds())/1000, "request_id", id)
+					"status", status, "duration_ms", float64(d.Microseconds())/1000, "client", client, "request_id", id)
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -169,4 +176,15 @@ func (s *Server) fenced(next http.Handler) http.Handler {
 		s.opts.Barrier.Sync(r.Context())
 		held.send()
 	})
+}
+
+// routeName names the route of a request that was answered before it
+// reached the router (a bad token, a bad path): metrics and logs still
+// count it under its route. Requests no route matches are "unmatched".
+func (s *Server) routeName(r *http.Request) string {
+	var m mux.RouteMatch
+	if s.router.Match(r, &m) && m.Route != nil && m.Route.GetName() != "" {
+		return m.Route.GetName()
+	}
+	return "unmatched"
 }

@@ -39,7 +39,12 @@ type cachedPage struct {
 	segs        []segment
 	etag        string
 	contentType string
+	// gzip and br are body compressed once when stored (compress.go).
+	gzip, br []byte
 }
+
+// size is what the page takes in the cache, variants included.
+func (p *cachedPage) size() int { return len(p.body) + len(p.gzip) + len(p.br) }
 
 func newPageCache(maxBytes int) *pageCache {
 	return &pageCache{entries: map[string]*list.Element{}, lru: list.New(), maxBytes: maxBytes}
@@ -59,7 +64,7 @@ func (c *pageCache) get(key string) (*cachedPage, uint64) {
 // put stores a page rendered during generation gen, unless a flush came in
 // since.
 func (c *pageCache) put(gen uint64, p *cachedPage) {
-	if len(p.body) > c.maxBytes/8 {
+	if p.size() > c.maxBytes/8 {
 		return
 	}
 	c.mu.Lock()
@@ -68,17 +73,17 @@ func (c *pageCache) put(gen uint64, p *cachedPage) {
 		return
 	}
 	if old, ok := c.entries[p.key]; ok {
-		c.size -= len(old.Value.(*cachedPage).body)
+		c.size -= old.Value.(*cachedPage).size()
 		c.lru.Remove(old)
 	}
 	c.entries[p.key] = c.lru.PushFront(p)
-	c.size += len(p.body)
+	c.size += p.size()
 	for c.size > c.maxBytes {
 		last := c.lru.Back()
 		old := last.Value.(*cachedPage)
 		c.lru.Remove(last)
 		delete(c.entries, old.key)
-		c.size -= len(old.body)
+		c.size -= old.size()
 	}
 }
 
@@ -157,6 +162,9 @@ func (s *Server) cached(next http.HandlerFunc) http.HandlerFunc {
 		}
 		sum := sha256.Sum256(p.body)
 		p.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+		if p.segs == nil { // the same bytes for everyone: compressed once
+			p.gzip, p.br = s.compression.encodeStored(p.body, p.contentType)
+		}
 		s.cache.put(gen, p)
 	}
 }
@@ -175,12 +183,7 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, page *cache
 		return
 	}
 	h.Set("Content-Type", page.contentType)
-	h.Set("ETag", page.etag)
-	if r.Header.Get("If-None-Match") == page.etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Write(page.body)
+	serveEncoded(w, r, page.body, page.gzip, page.br, page.etag)
 }
 
 // classOf names the readers who see the same page: everything a page

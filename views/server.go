@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -43,6 +44,11 @@ type Options struct {
 	// (HANSEWIKI_OPENDATA_CONTRIBUTOR), the ID GovData gives a data
 	// provider; the catalogue's own address until one is set.
 	OpenDataContributor string
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (clientAddr); empty: the peer address is the client's.
+	TrustedProxies []netip.Prefix
 	// Barrier, when set, holds the answer of every request that may have
 	// written until every instance heard its changes (wiki.Barrier).
 	Barrier *wiki.Barrier
@@ -73,6 +79,7 @@ type Server struct {
 	// personalParts holds rendered personal parts by language and value.
 	personalParts sync.Map
 	metrics       *metrics
+	compression   *compression
 
 	topicsMu sync.RWMutex
 	topics   map[string]wiki.Topic
@@ -99,12 +106,13 @@ func New(opts Options) (*Server, error) {
 		opts.BaseURL = "http://localhost"
 	}
 	s := &Server{opts: opts, log: opts.Log, baseURL: strings.TrimSuffix(opts.BaseURL, "/"), store: opts.Store, auth: opts.Auth, sessions: opts.Sessions, workflow: opts.Workflow, search: opts.Search,
-		metrics: newMetrics(), cache: newPageCache(opts.PageCacheBytes), marks: newPersonalMarks(), crossOrigin: http.NewCrossOriginProtection()}
+		metrics: newMetrics(opts.MetricsToken, opts.Workflow, opts.Log), cache: newPageCache(opts.PageCacheBytes), marks: newPersonalMarks(), crossOrigin: http.NewCrossOriginProtection(),
+		compression: newCompression()}
 	var err error
 	if s.catalogs, err = loadCatalogs(); err != nil {
 		return nil, err
 	}
-	if s.static, err = loadStatic(); err != nil {
+	if s.static, err = loadStatic(s.compression); err != nil {
 		return nil, err
 	}
 	s.router = mux.NewRouter()
@@ -116,18 +124,18 @@ func New(opts Options) (*Server, error) {
 		if rt.page {
 			h = s.cached(h)
 		}
-		s.router.Handle(rt.path, h).Methods(rt.method).Name(rt.name)
+		s.router.Handle(rt.path, named(rt.name, h)).Methods(rt.method).Name(rt.name)
 	}
 	s.static.notFound = s.notFound
 	// A session store failure is an internal error like any other.
 	s.sessions.ErrorFunc = s.serverError
-	s.router.PathPrefix("/static/").Handler(s.static).Methods(http.MethodGet, http.MethodHead).Name("static")
+	s.router.PathPrefix("/static/").Handler(named("static", s.static)).Methods(http.MethodGet, http.MethodHead).Name("static")
 	s.router.NotFoundHandler = http.HandlerFunc(s.notFound)
 	s.router.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router)))))
+	s.handler = s.observe(s.compress(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router))))))
 	s.refreshTopics()
 	return s, nil
 }

@@ -21,17 +21,21 @@ var staticFS embed.FS
 type staticFiles struct {
 	files map[string]asset // by name
 	// notFound answers an unknown asset with the site's error page.
-	notFound http.HandlerFunc
+	notFound    http.HandlerFunc
+	compression *compression
 }
 
 type asset struct {
 	hash        string
 	body        []byte
 	contentType string
+	// gzip and br are the body compressed once at start-up (nil for
+	// types that are compressed already, or tiny files).
+	gzip, br []byte
 }
 
-func loadStatic() (*staticFiles, error) {
-	s := &staticFiles{files: map[string]asset{}}
+func loadStatic(c *compression) (*staticFiles, error) {
+	s := &staticFiles{files: map[string]asset{}, compression: c}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -50,7 +54,9 @@ func loadStatic() (*staticFiles, error) {
 
 func (s *staticFiles) add(name string, body []byte) {
 	sum := sha256.Sum256(body)
-	s.files[name] = asset{hash: hex.EncodeToString(sum[:6]), body: body, contentType: contentType(name)}
+	a := asset{hash: hex.EncodeToString(sum[:6]), body: body, contentType: contentType(name)}
+	a.gzip, a.br = s.compression.encodeStored(body, a.contentType)
+	s.files[name] = a
 }
 
 func contentType(name string) string {
@@ -96,5 +102,5 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// An old hash still gets the current file, briefly cached.
 		w.Header().Set("Cache-Control", "public, max-age=300")
 	}
-	w.Write(a.body)
+	serveEncoded(w, r, a.body, a.gzip, a.br, `"`+a.hash+`"`)
 }

@@ -22,6 +22,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // newTestServer builds the HTTP surface on a fresh database holding items.
 func newTestServer(t testing.TB, items ...wiki.ImportItem) *Server {
 	t.Helper()
+	return newTestServerWith(t, nil, items...)
+}
+
+// newTestServerWith lets a test set options (metrics token, proxies).
+func newTestServerWith(t testing.TB, set func(*Options), items ...wiki.ImportItem) *Server {
+	t.Helper()
 	pool := pgtest.Pool(t)
 	store := wiki.NewStore(pool, markdown.New())
 	if len(items) > 0 {
@@ -42,8 +48,12 @@ func newTestServer(t testing.TB, items ...wiki.ImportItem) *Server {
 	// As serve wires it: the server follows its own (and any other
 	// instance's) writes through a listener, and writes wait for fences.
 	barrier := wiki.NewBarrier(pool, log)
-	s, err := New(Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Search: searcher, Log: log,
-		Barrier: barrier})
+	opts := Options{Store: store, Auth: authz, Sessions: sessions, Workflow: workflow.NewService(store, authz, log), Search: searcher, Log: log,
+		Barrier: barrier}
+	if set != nil {
+		set(&opts)
+	}
+	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

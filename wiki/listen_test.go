@@ -194,8 +194,14 @@ func TestListenerReportsNotReadyUntilItReconnects(t *testing.T) {
 	}
 	allow(true)
 	expect(t, heard, wiki.AnyChange, "resync after reconnecting")
-	if err := l.Ready(); err != nil {
-		t.Fatalf("not ready after reconnecting: %v", err)
+	// Ready follows once every subscriber has heard AnyChange: a moment
+	// after this one did.
+	deadline = time.Now().Add(5 * time.Second)
+	for err := l.Ready(); err != nil; err = l.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after reconnecting: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

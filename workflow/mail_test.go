@@ -198,17 +198,6 @@ func recipients(msgs []delivered) []string {
 	return to
 }
 
-// bySubject keeps the messages whose decoded subject contains s.
-func bySubject(msgs []delivered, s string) []delivered {
-	var out []delivered
-	for _, m := range msgs {
-		if strings.Contains(m.Subject, s) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // blockCommits makes every transaction that queues mail wait at COMMIT
 // until release is called, so a test can look at the queue while the
 // transition's rows exist but are not committed. Transactions whose mail

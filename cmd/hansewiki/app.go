@@ -142,7 +142,7 @@ func (m *Main) Listen(ctx context.Context) error {
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
 	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
 		BaseURL: baseURL, Ready: m.ready, Barrier: m.Barrier, License: m.Config.License, OpenDataContributor: m.Config.OpenDataContributor,
-		MaxUpload: m.Config.MaxUpload})
+		MaxUpload: m.Config.MaxUpload, AccessLog: m.Config.AccessLog, MetricsToken: m.Config.MetricsToken, TrustedProxies: m.Config.TrustedProxies})
 	if err != nil {
 		m.listener.Close()
 		return err

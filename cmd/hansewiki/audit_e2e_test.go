@@ -22,7 +22,11 @@ import (
 func auditCLI(t *testing.T, dbURL string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err = cmdAudit(context.Background(), ConfigFromEnv(env("DATABASE_URL", dbURL)), slog.New(slog.NewTextHandler(io.Discard, nil)),
+	cfg, err := ConfigFromEnv(env("DATABASE_URL", dbURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cmdAudit(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		args, &out, &errOut)
 	return out.String(), errOut.String(), err
 }

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"hansewiki/views"
 )
 
 // Config is read once from the environment and passed down.
@@ -22,18 +28,30 @@ type Config struct {
 	// MaxUpload bounds one uploaded file in bytes (HANSEWIKI_MAX_UPLOAD:
 	// bytes, or with a unit KiB, MiB, GiB); 0 is the default of 20 MiB.
 	MaxUpload int64
+
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
+	// AccessLog logs a line per request; on for serve.
+	AccessLog bool
+	// MetricsToken, when set, guards /metrics (Authorization: Bearer).
+	MetricsToken string
+	// TrustedProxies may name the client in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
 }
 
-// ConfigFromEnv reads the variables the README documents.
-func ConfigFromEnv(getenv func(string) string) Config {
+// ConfigFromEnv reads the variables the README documents; a value it
+// cannot use is an error that names the variable.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL: getenv("DATABASE_URL"),
-		Addr:        getenv("HANSEWIKI_ADDR"),
-		BaseURL:     getenv("HANSEWIKI_BASE_URL"),
-		DataDir:     getenv("HANSEWIKI_DATA_DIR"),
-		MeiliURL:    getenv("MEILI_URL"),
-		MeiliAPIKey: getenv("MEILI_API_KEY"),
-		SMTPURL:     getenv("SMTP_URL"),
+		DatabaseURL:  getenv("DATABASE_URL"),
+		Addr:         getenv("HANSEWIKI_ADDR"),
+		BaseURL:      getenv("HANSEWIKI_BASE_URL"),
+		DataDir:      getenv("HANSEWIKI_DATA_DIR"),
+		MeiliURL:     getenv("MEILI_URL"),
+		MeiliAPIKey:  getenv("MEILI_API_KEY"),
+		SMTPURL:      getenv("SMTP_URL"),
+		MetricsToken: getenv("HANSEWIKI_METRICS_TOKEN"),
+		AccessLog:    true,
 
 		License:             getenv("HANSEWIKI_LICENSE"),
 		OpenDataContributor: getenv("HANSEWIKI_OPENDATA_CONTRIBUTOR"),
@@ -48,7 +66,40 @@ func ConfigFromEnv(getenv func(string) string) Config {
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs
 	}
-	return c
+	switch v := strings.ToLower(strings.TrimSpace(getenv("HANSEWIKI_LOG_LEVEL"))); v {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, fmt.Errorf("HANSEWIKI_LOG_LEVEL=%q: want debug, info, warn or error", v)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("HANSEWIKI_LOG_FORMAT"))); v {
+	case "", "text":
+		c.LogFormat = "text"
+	case "json":
+		c.LogFormat = "json"
+	default:
+		return c, fmt.Errorf("HANSEWIKI_LOG_FORMAT=%q: want text or json", v)
+	}
+	var err error
+	if c.TrustedProxies, err = views.ParseTrustedProxies(getenv("HANSEWIKI_TRUSTED_PROXIES")); err != nil {
+		return c, fmt.Errorf("HANSEWIKI_TRUSTED_PROXIES: %w", err)
+	}
+	return c, nil
+}
+
+// Logger writes the configured level and format to w.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // parseSize reads "20971520", "20MiB", "20M", "512KiB"; anything else is 0

@@ -56,9 +56,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cfg := ConfigFromEnv(getenv)
 	cmd, rest := args[0], args[1:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(stderr)
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, cfg, log, rest, stderr)
@@ -80,9 +87,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAudit(ctx, cfg, log, rest, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, cfg, log, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -72,7 +72,8 @@ func (footnoteBlockParser) Open(_ gast.Node, reader text.Reader, pc parser.Conte
 		return nil, parser.NoChildren
 	}
 	open := pos + 1
-	closure := util.FindClosure(line[pos+1:min(len(line), pos+1+footnoteLabelLimit)], '[', ']', false, false) //nolint:staticcheck
+	//lint:ignore SA1019 the label is searched within one line (PeekLine), the case the deprecated function handles
+	closure := util.FindClosure(line[pos+1:min(len(line), pos+1+footnoteLabelLimit)], '[', ']', false, false)
 	if closure < 0 {
 		return nil, parser.NoChildren
 	}
@@ -149,7 +150,8 @@ func (footnoteRefParser) Parse(parent gast.Node, block text.Reader, pc parser.Co
 		return nil
 	}
 	open := pos
-	closure := util.FindClosure(line[pos:min(len(line), pos+footnoteLabelLimit)], '[', ']', false, false) //nolint:staticcheck
+	//lint:ignore SA1019 the label is searched within one line (PeekLine), the case the deprecated function handles
+	closure := util.FindClosure(line[pos:min(len(line), pos+footnoteLabelLimit)], '[', ']', false, false)
 	if closure < 0 {
 		return nil
 	}

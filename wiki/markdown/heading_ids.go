@@ -70,7 +70,7 @@ func (h *headingIDs) Put(value []byte) {
 // gets the ID "satzung". Emphasis and other punctuation can stay: slug.Make
 // folds it away.
 func headingPlain(dst, src []byte) []byte {
-	if bytes.IndexAny(src, "[<&\\") < 0 {
+	if !bytes.ContainsAny(src, "[<&\\") {
 		return append(dst, src...)
 	}
 	// unclosed remembers closing delimiters that do not occur after some
@@ -121,7 +121,7 @@ func headingPlain(dst, src []byte) []byte {
 			if end := closeAt(3, src[i:], ">"); end >= 0 {
 				inner := src[i+1 : i+end]
 				// <https://example.org> is an autolink: its text is visible.
-				if bytes.IndexByte(inner, ' ') < 0 && bytes.IndexAny(inner, ":@") >= 0 {
+				if bytes.IndexByte(inner, ' ') < 0 && bytes.ContainsAny(inner, ":@") {
 					dst = append(dst, inner...)
 				}
 				dst = append(dst, ' ')

@@ -142,10 +142,10 @@ func Binary() (string, error) {
 func checkExecutable(p string) (string, error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return "", fmt.Errorf("Meilisearch binary %s: %v: %s", p, err, howToInstall)
+		return "", fmt.Errorf("the Meilisearch binary %s: %v: %s", p, err, howToInstall)
 	}
 	if st.Mode()&0o111 == 0 {
-		return "", fmt.Errorf("Meilisearch binary %s is not executable (npm does not set the bit): run `bash tools/meili.sh`", p)
+		return "", fmt.Errorf("the Meilisearch binary %s is not executable (npm does not set the bit): run `bash tools/meili.sh`", p)
 	}
 	return p, nil
 }

@@ -1,0 +1,42 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+)
+
+// Backlog is the work waiting on people and on the mailer, for /metrics.
+type Backlog struct {
+	// InReview counts the changes waiting for a reviewer, by city (every
+	// city, zero included, so a city's series does not vanish).
+	InReview map[string]int
+	// MailQueued counts the e-mails not sent yet.
+	MailQueued int
+}
+
+// Backlog reads both counts in one round trip.
+func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
+	b := Backlog{InReview: map[string]int{}}
+	rows, err := s.pool.Query(ctx, `SELECT ci.slug, count(c.id),
+			(SELECT count(*) FROM mail_queue WHERE sent_at IS NULL)
+		FROM cities ci
+		LEFT JOIN articles a ON a.city = ci.slug
+		LEFT JOIN change_requests c ON c.article_id = a.id AND c.state = $1
+		GROUP BY ci.slug`, InReview)
+	if err != nil {
+		return b, fmt.Errorf("reading the backlog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var city string
+		var n int
+		if err := rows.Scan(&city, &n, &b.MailQueued); err != nil {
+			return b, fmt.Errorf("reading the backlog: %w", err)
+		}
+		b.InReview[city] = n
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("reading the backlog: %w", err)
+	}
+	return b, nil
+}
