@@ -98,6 +98,10 @@ func revokeLoginTokens(ctx context.Context, tx pgx.Tx, userID int64) error {
 // brings back its personal access tokens, but no session or login token.
 func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, actor string) error {
 	username = NormalizeUsername(username)
+	// Nobody locks themselves out (and a network without admins).
+	if disabled && username == NormalizeUsername(actor) {
+		return invalid("username", "user.self_disable", "you cannot disable your own account")
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var userID int64
 		err := tx.QueryRow(ctx, `UPDATE users SET disabled = $2,

@@ -91,6 +91,12 @@ type NewUser struct {
 
 // CreateUser creates an account.
 func (s *Service) CreateUser(ctx context.Context, u NewUser, actor string) (User, error) {
+	return s.createUser(ctx, u, actor, nil)
+}
+
+// createUser creates an account; then, in the same transaction, runs also
+// (an invitation's roles) when it is set.
+func (s *Service) createUser(ctx context.Context, u NewUser, actor string, also func(pgx.Tx, User) error) (User, error) {
 	u.Username = NormalizeUsername(u.Username)
 	if !ValidUsername(u.Username) {
 		return User{}, invalid("username", "username.format", "user names have 2–64 characters: a–z, 0–9, dot, hyphen, underscore")
@@ -121,7 +127,13 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser, actor string) (User
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, actor, "user.create", "user:"+u.Username, nil, "")
+		if err := audit(ctx, tx, actor, "user.create", "user:"+u.Username, nil, ""); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, out)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -30,6 +31,25 @@ func loadCatalogs() (map[string]catalog, error) {
 		var c catalog
 		if err := json.Unmarshal(data, &c); err != nil {
 			return nil, fmt.Errorf("i18n/%s.json: %w", lang, err)
+		}
+		// Further catalogs of a feature (i18n/NAME.LANG.json) join the
+		// language's catalog; a key may be defined only once.
+		more, _ := fs.Glob(catalogFS, "i18n/*."+lang+".json")
+		for _, name := range more {
+			data, err := catalogFS.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			var extra catalog
+			if err := json.Unmarshal(data, &extra); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			for k, v := range extra {
+				if _, dup := c[k]; dup {
+					return nil, fmt.Errorf("%s: %q is defined twice", name, k)
+				}
+				c[k] = v
+			}
 		}
 		out[lang] = c
 	}

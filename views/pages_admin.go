@@ -20,6 +20,8 @@ type adminModel struct {
 	Members []auth.Member
 	Roles   []string
 	Error   string
+	// OwnCity preselects the grant form's city: the admin's own.
+	OwnCity string
 }
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +30,7 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
-	m := &adminModel{Roles: auth.Roles, Error: msg}
+	m := &adminModel{Roles: auth.Roles, Error: msg, OwnCity: ownCity(auth.FromContext(r.Context()))}
 	var err error
 	if m.Cities, err = s.store.Cities(ctx); err == nil {
 		if m.Topics, err = s.store.Topics(ctx); err == nil {
@@ -81,8 +83,13 @@ func (s *Server) adminUserAdd(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminUserDisable(w http.ResponseWriter, r *http.Request) {
 	disable := r.PostFormValue("disabled") != "false"
+	// Disabling is asked for first (a page, so it works without JavaScript).
+	if disable && r.PostFormValue("confirmed") != "1" {
+		http.Redirect(w, r, s.url("admin.user.disable.confirm", "user", mux.Vars(r)["user"]), http.StatusSeeOther)
+		return
+	}
 	err := s.auth.SetDisabled(r.Context(), mux.Vars(r)["user"], disable, actor(r))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.people"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
 }
 
 // roleChange grants or revokes a role from a form (op=grant|revoke).

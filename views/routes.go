@@ -114,6 +114,30 @@ func (s *Server) routes() []route {
 		{"admin.city.roles", "POST", "/admin/c/{city}/roles", can(auth.ManageCity), false, s.adminCityRoleChange},
 		{"admin.city.policy", "POST", "/admin/c/{city}/policy", can(auth.ManageCity), false, s.adminCityPolicy},
 
+		// Legal pages (issue 12): public, edited by network admins; the
+		// accessibility statement carries a feedback form, so it is never
+		// served from the shared cache.
+		{"legal.impressum", "GET", "/impressum", public, getPages, s.legalPage("impressum")},
+		{"legal.datenschutz", "GET", "/datenschutz", public, getPages, s.legalPage("datenschutz")},
+		{"legal.barrierefreiheit", "GET", "/barrierefreiheit", public, false, s.legalPage("barrierefreiheit")},
+		{"legal.feedback", "POST", "/barrierefreiheit", public, false, s.feedbackSubmit},
+		{"admin.legal", "GET", "/admin/legal", can(auth.ManageNetwork), false, s.adminLegalPage},
+		{"admin.legal.save", "POST", "/admin/legal/{page:impressum|datenschutz|barrierefreiheit}", can(auth.ManageNetwork), false, s.adminLegalSave},
+		{"admin.feedback", "GET", "/admin/feedback", can(auth.ManageNetwork), false, s.adminFeedbackPage},
+
+		// Password reset and invitations (issue 12): single-use links by mail.
+		{"password.forgot", "GET", "/password/forgot", public, false, s.forgotPage},
+		{"password.forgot.post", "POST", "/password/forgot", public, false, s.forgotSubmit},
+		{"password.reset", "GET", "/password/reset", public, false, s.resetPage},
+		{"password.reset.post", "POST", "/password/reset", public, false, s.resetSubmit},
+		{"invitation", "GET", "/invitation", public, false, s.invitationPage},
+		{"invitation.post", "POST", "/invitation", public, false, s.invitationSubmit},
+		// People: network admins for every city, city admins in theirs.
+		{"admin.people", "GET", "/admin/people", can(auth.ManageNetwork), false, s.peoplePage},
+		{"admin.invite", "POST", "/admin/invitations", can(auth.ManageNetwork), false, s.adminInvite},
+		{"admin.user.disable.confirm", "GET", "/admin/users/{user}/disable", can(auth.ManageNetwork), false, s.disableConfirm},
+		{"admin.city.invite", "POST", "/admin/c/{city}/invitations", can(auth.ManageCity), false, s.adminCityInvite},
+
 		{"api.openapi", "GET", "/api/v1/openapi.json", public, false, s.apiOpenAPI},
 		{"api.login", "POST", "/api/v1/auth/login", public, false, s.apiLogin},
 		{"api.logout", "POST", "/api/v1/auth/logout", member, false, s.apiLogout},

@@ -134,7 +134,15 @@ func cmdSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if err != nil {
 		return err
 	}
-	return importItems(ctx, cfg, log, items, wiki.ImportOptions{Actor: "seed:" + cliActor(), SkipExisting: true}, stdout, stderr)
+	if err := importItems(ctx, cfg, log, items, wiki.ImportOptions{Actor: "seed:" + cliActor(), SkipExisting: true}, stdout, stderr); err != nil {
+		return err
+	}
+	m, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return seedDemoAccounts(ctx, m, stdout)
 }
 
 func fsSub(f fs.FS, dir string) (fs.FS, error) { return fs.Sub(f, dir) }
