@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"hansewiki/migrations/pgtest"
+)
+
+// seed --demo prints demo accounts and one password, with which they sign
+// in; a second seed keeps them.
+func TestDemoAccountsSignIn(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	out, err := cli(t, dbURL, "seed", "--demo")
+	if err != nil {
+		t.Fatalf("seed: %v\n%s", err, out)
+	}
+	pw := regexp.MustCompile(`password for all: (\S+)`).FindStringSubmatch(out)
+	if pw == nil || !strings.Contains(out, "demo-netzwerk") || !strings.Contains(out, "demo-pruefer-rostock") {
+		t.Fatalf("seed does not say how to sign in:\n%s", out)
+	}
+	if out, err := cli(t, dbURL, "seed", "--demo"); err != nil || strings.Contains(out, pw[1]) || !strings.Contains(out, "exist already") {
+		t.Errorf("second seed: %v\n%s", err, out)
+	}
+	m := startServer(t, dbURL)
+	c := newClient(t, m.URL())
+	c.login("demo-netzwerk", pw[1])
+	if status, _ := c.get("/admin"); status != 200 {
+		t.Errorf("demo network admin opens the administration: %d", status)
+	}
+	r := newClient(t, m.URL())
+	r.login("demo-pruefer-rostock", pw[1])
+	if _, page := r.get("/"); !strings.Contains(page, `href="/review"`) {
+		t.Error("demo reviewer has no review queue")
+	}
+}
+
+// The legal pages exist with starting texts, are linked from every page,
+// network admins (only) edit them, and what they write is sanitized. The
+// accessibility feedback reaches the network admins.
+func TestLegalPagesAndFeedback(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	addUser(t, dbURL, "admin-hst", [2]string{"admin", "stralsund"})
+	setEmail(t, dbURL, "koordination", "koordination@hanse.test")
+	mb := startMailbox(t)
+	m := startMailServer(t, dbURL, mb)
+
+	for path, want := range map[string]string{"/impressum": "§ 5", "/datenschutz": "DSGVO", "/barrierefreiheit": "BITV 2.0"} {
+		status, page := get(t, m.URL()+path)
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("%s: %d, no %q", path, status, want)
+		}
+	}
+	for _, path := range []string{"/", "/login", "/c/rostock", "/search?q=x"} {
+		_, page := get(t, m.URL()+path)
+		for _, l := range []string{`href="/impressum"`, `href="/datenschutz"`, `href="/barrierefreiheit"`} {
+			if !strings.Contains(page, l) {
+				t.Errorf("%s: footer lacks %s", path, l)
+			}
+		}
+	}
+
+	city := newClient(t, m.URL())
+	city.login("admin-hst", testPassword)
+	_, page := city.get("/account")
+	if status, _, _ := city.postForm("/admin/legal/impressum", url.Values{"csrf_token": {csrfOf(t, page)}, "body": {"gehackt"}}); status != http.StatusForbidden {
+		t.Errorf("a city admin edits the Impressum: %d", status)
+	}
+
+	net := newClient(t, m.URL())
+	net.login("koordination", testPassword)
+	status, page := net.get("/admin/legal")
+	if status != 200 || !strings.Contains(page, "Angaben gemäß") {
+		t.Fatalf("legal administration: %d", status)
+	}
+	get(t, m.URL()+"/impressum") // now cached
+	body := "## Impressum\n\nHansestadt Musterhausen, Am Markt 1\n\n<script>alert(1)</script><a href=\"javascript:alert(2)\" onclick=\"x()\">x</a>"
+	if status, _, _ := net.postForm("/admin/legal/impressum", url.Values{"csrf_token": {csrfOf(t, page)}, "body": {body}}); status != http.StatusSeeOther {
+		t.Fatalf("saving: %d", status)
+	}
+	_, page = get(t, m.URL()+"/impressum")
+	if !strings.Contains(page, "Am Markt 1") {
+		t.Error("the saved Impressum is not shown (stale cache?)")
+	}
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "javascript:") || strings.Contains(page, "onclick") {
+		t.Error("the Impressum is not sanitized")
+	}
+
+	// Feedback, anonymously and without JavaScript.
+	anon := newClient(t, m.URL())
+	status, page = anon.get("/barrierefreiheit")
+	if status != 200 || !strings.Contains(page, `name="problem"`) {
+		t.Fatalf("feedback form missing: %d", status)
+	}
+	form := url.Values{"csrf_token": {csrfOf(t, page)}, "problem": {"Der Kontrast der Suchleiste ist zu gering."}, "location": {"/search"}, "contact": {"leser@example.test"}}
+	if status, _, _ := anon.postForm("/barrierefreiheit", url.Values{"problem": {"ohne Token"}}); status != http.StatusForbidden {
+		t.Errorf("feedback without CSRF token: %d", status)
+	}
+	if status, _, hdr := anon.postForm("/barrierefreiheit", form); status != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "sent=1") {
+		t.Fatalf("sending feedback: %d", status)
+	}
+	if status, page, _ := anon.postForm("/barrierefreiheit", url.Values{"csrf_token": form["csrf_token"], "problem": {""}}); status != 422 || !strings.Contains(page, `role="alert"`) {
+		t.Errorf("empty feedback: %d", status)
+	}
+	mail := mb.waitMail(t, "koordination@hanse.test", "Barrierefreiheit")
+	if !strings.Contains(mail.Body, "Kontrast der Suchleiste") || !strings.Contains(mail.Body, "leser@example.test") {
+		t.Errorf("feedback mail:\n%s", mail.Body)
+	}
+	if _, page := net.get("/notifications"); !strings.Contains(page, "Rückmeldung zur Barrierefreiheit") {
+		t.Error("the network admin has no notification about the feedback")
+	}
+	if _, page := net.get("/admin/feedback"); !strings.Contains(page, "Kontrast der Suchleiste") {
+		t.Error("the feedback page does not list the message")
+	}
+	if status, _ := city.get("/admin/feedback"); status != http.StatusForbidden {
+		t.Errorf("a city admin reads the feedback: %d", status)
+	}
+	var n int
+	conn, _ := pgxConnect(t, dbURL)
+	conn.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE actor = 'koordination' AND action = 'legal.save'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d audit events for the saved Impressum", n)
+	}
+}
+
+// Disabling asks first, works without JavaScript, and nobody disables
+// their own account.
+func TestDisablingAsksFirst(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	addUser(t, dbURL, "greta", [2]string{"author", "wismar"})
+	m := startServer(t, dbURL)
+	net := newClient(t, m.URL())
+	net.login("koordination", testPassword)
+	status, page := net.get("/admin/people?q=gret")
+	if status != 200 || !strings.Contains(page, "greta") || strings.Contains(page, ">koordination") {
+		t.Fatalf("people search: %d", status)
+	}
+	csrf := csrfOf(t, page)
+	// A direct post without confirmation leads to the question.
+	if status, _, hdr := net.postForm("/admin/users/greta/disable", url.Values{"csrf_token": {csrf}, "disabled": {"true"}}); status != http.StatusSeeOther || hdr.Get("Location") != "/admin/users/greta/disable" {
+		t.Fatalf("unconfirmed disable: %d %q", status, hdr.Get("Location"))
+	}
+	greta := newClient(t, m.URL())
+	greta.login("greta", testPassword)
+	if status, _ := greta.get("/account"); status != 200 {
+		t.Fatal("greta was disabled without confirmation")
+	}
+	status, page = net.get("/admin/users/greta/disable")
+	if status != 200 || !strings.Contains(page, "Konto sperren?") {
+		t.Fatalf("confirmation page: %d", status)
+	}
+	if status, _, _ := net.postForm("/admin/users/greta/disable", url.Values{"csrf_token": {csrf}, "disabled": {"true"}, "confirmed": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("confirmed disable: %d", status)
+	}
+	if status, _ := greta.get("/account"); status != http.StatusSeeOther {
+		t.Errorf("greta's session survived being disabled: %d", status)
+	}
+	if status, page, _ := net.postForm("/admin/users/koordination/disable", url.Values{"csrf_token": {csrf}, "disabled": {"true"}, "confirmed": {"1"}}); status != 422 || !strings.Contains(page, "eigenes Konto") {
+		t.Errorf("disabling oneself: %d", status)
+	}
+}
