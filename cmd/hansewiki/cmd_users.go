@@ -30,7 +30,10 @@ func readPassword(stdin io.Reader) (string, error) {
 }
 
 func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	const usage = "usage: hansewiki user add USERNAME [--name N] [--email E] | user passwd USERNAME | user token USERNAME [--name N]"
+	const usage = "usage: hansewiki user add USERNAME [--name N] [--email E] | user passwd USERNAME | user token USERNAME [--name N] | user list"
+	if len(args) == 1 && args[0] == "list" {
+		return cmdUserList(ctx, cfg, log, stdout)
+	}
 	if len(args) < 2 {
 		return errors.New(usage)
 	}
@@ -88,6 +91,12 @@ func cmdUser(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 }
 
 func cmdRole(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) >= 1 && args[0] == "list" {
+		if len(args) > 2 {
+			return errors.New("usage: hansewiki role list [USERNAME|CITY]")
+		}
+		return cmdRoleList(ctx, cfg, log, args[1:], stdout)
+	}
 	if len(args) != 4 || (args[0] != "grant" && args[0] != "revoke") {
 		return errors.New("usage: hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*")
 	}

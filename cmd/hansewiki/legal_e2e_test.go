@@ -168,3 +168,31 @@ func TestDisablingAsksFirst(t *testing.T) {
 		t.Errorf("disabling oneself: %d", status)
 	}
 }
+
+func TestUserAndRoleLists(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	addUser(t, dbURL, "greta", [2]string{"author", "wismar"}, [2]string{"reviewer", "rostock"})
+	out, err := cli(t, dbURL, "user", "list")
+	if err != nil || !strings.Contains(out, "greta") || !strings.Contains(out, "Test koordination") || strings.Contains(out, "hansewiki ") {
+		t.Errorf("user list: %v\n%s", err, out)
+	}
+	out, err = cli(t, dbURL, "role", "list", "Greta")
+	if err != nil || !regexp.MustCompile(`greta\s+author\s+wismar`).MatchString(out) || !regexp.MustCompile(`greta\s+reviewer\s+rostock`).MatchString(out) || strings.Contains(out, "koordination") {
+		t.Errorf("role list greta: %v\n%s", err, out)
+	}
+	out, err = cli(t, dbURL, "role", "list", "wismar")
+	if err != nil || !strings.Contains(out, "greta") || strings.Contains(out, "rostock") {
+		t.Errorf("role list wismar: %v\n%s", err, out)
+	}
+	if out, err = cli(t, dbURL, "role", "list", "*"); err != nil || !strings.Contains(out, "koordination") || strings.Contains(out, "greta") {
+		t.Errorf("role list *: %v\n%s", err, out)
+	}
+	if out, err = cli(t, dbURL, "role", "list"); err != nil || !strings.Contains(out, "koordination") || !strings.Contains(out, "greta") {
+		t.Errorf("role list: %v\n%s", err, out)
+	}
+	if _, err := cli(t, dbURL, "role", "list", "niemand"); err == nil {
+		t.Error("role list of an unknown name succeeded")
+	}
+}

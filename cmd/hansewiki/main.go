@@ -25,7 +25,10 @@ Usage:
                                    create an account; the password is the first line of stdin
   hansewiki user passwd USERNAME   set a password (first line of stdin)
   hansewiki user token USERNAME    print a new personal access token
+  hansewiki user list              list every account
   hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*
+  hansewiki role list [USERNAME|CITY]
+                                   list roles: all, one person's, or one city's
   hansewiki city add SLUG NAME     add a member city
   hansewiki audit verify [--expect SEQ:HASH]
                                    check the hash chain of the audit log (and that it
