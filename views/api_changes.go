@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -223,8 +225,24 @@ func (s *Server) auditFilter(r *http.Request) workflow.AuditFilter {
 	q := r.URL.Query()
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	return workflow.AuditFilter{Object: strings.TrimSpace(q.Get("object")), Actor: strings.TrimSpace(q.Get("actor")),
+	f := workflow.AuditFilter{Object: strings.TrimSpace(q.Get("object")), Actor: strings.TrimSpace(q.Get("actor")),
 		Action: strings.TrimSpace(q.Get("action")), Cities: s.auditScope(auth.FromContext(r.Context())), Before: before, Limit: limit}
+	// A city narrows the scope, never widens it.
+	if city := q.Get("city"); city != "" {
+		if f.Cities == nil || slices.Contains(f.Cities, city) {
+			f.Cities = []string{city}
+		} else {
+			f.Cities = []string{}
+		}
+	}
+	// Days in the reader's time zone: from the start of "from" to the end of "to".
+	if d, err := time.ParseInLocation("2006-01-02", q.Get("from"), berlin); err == nil {
+		f.Since = d
+	}
+	if d, err := time.ParseInLocation("2006-01-02", q.Get("to"), berlin); err == nil {
+		f.Until = d.AddDate(0, 0, 1)
+	}
+	return f
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {

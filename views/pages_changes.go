@@ -301,6 +301,12 @@ type auditModel struct {
 	VerifiedOK      bool
 	Verified        bool
 	VerifiedMessage string
+	// Filters by city and time, the actions to choose from, and the
+	// display names of the people who acted.
+	City, From, To string
+	Actions        []string
+	Cities         []wiki.City
+	Names          map[string]string
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +317,12 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	m := &auditModel{Events: events, Object: f.Object, Actor: f.Actor, Action: f.Action, CSVQuery: template.URL(r.URL.Query().Encode())}
+	m := &auditModel{Events: events, Object: f.Object, Actor: f.Actor, Action: f.Action, CSVQuery: template.URL(r.URL.Query().Encode()),
+		City: r.URL.Query().Get("city"), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to"), Actions: auditActions}
+	if err := s.auditNames(r, m); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if len(events) == f.Limit {
 		m.Next = events[len(events)-1].Seq
 	}

@@ -129,6 +129,14 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			return c.T("age.days", int(d.Hours()/24))
 		},
 		"list": func(s ...string) []string { return s },
+		// word translates key, or shows fallback where the catalog has no
+		// words for it (an audit action added later).
+		"word": func(key, fallback string) string {
+			if v, ok := c[key]; ok {
+				return v
+			}
+			return fallback
+		},
 		"membersData": func(m []auth.Member, revokeURL, csrf string) membersData {
 			return membersData{Members: m, RevokeURL: revokeURL, CSRF: csrf}
 		},

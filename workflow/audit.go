@@ -33,8 +33,10 @@ type AuditFilter struct {
 	// Cities restricts to events about these cities' articles and changes
 	// (nil: all). City admins see their cities' events.
 	Cities []string
-	Before int64 // chain position to page backwards from (0: newest)
-	Limit  int
+	// Since and Until bound the time of the events (zero: unbounded).
+	Since, Until time.Time
+	Before       int64 // chain position to page backwards from (0: newest)
+	Limit        int
 }
 
 // Audit lists events, newest first.
@@ -62,6 +64,12 @@ func Audit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditEvent
 				UNION ALL SELECT 'article:' || a.city || '/' || a.slug FROM articles a WHERE a.city = ANY(`+c+`)
 				UNION ALL SELECT 'city:' || ci.slug FROM cities ci WHERE ci.slug = ANY(`+c+`))
 			OR e.action IN ('role.grant', 'role.revoke') AND e.detail->>'city' = ANY(`+c+`))`)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "e.at >= "+arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "e.at < "+arg(f.Until))
 	}
 	if f.Before > 0 {
 		where = append(where, "e.chain_seq < "+arg(f.Before))

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"hansewiki/migrations/pgtest"
 )
@@ -194,5 +195,46 @@ func TestUserAndRoleLists(t *testing.T) {
 	}
 	if _, err := cli(t, dbURL, "role", "list", "niemand"); err == nil {
 		t.Error("role list of an unknown name succeeded")
+	}
+}
+
+// The audit log speaks German: actions as words, people by name, and
+// filters by city, person, action and time; a city admin's city filter
+// never widens what they may see.
+func TestAuditLogInWords(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	addUser(t, dbURL, "admin-hst", [2]string{"admin", "stralsund"})
+	addUser(t, dbURL, "greta")
+	m := startServer(t, dbURL)
+	net := newClient(t, m.URL())
+	net.login("koordination", testPassword)
+	_, page := net.get("/admin")
+	csrf := csrfOf(t, page)
+	net.postForm("/admin/roles", url.Values{"csrf_token": {csrf}, "op": {"grant"}, "username": {"greta"}, "role": {"reviewer"}, "city": {"stralsund"}})
+	net.postForm("/admin/roles", url.Values{"csrf_token": {csrf}, "op": {"grant"}, "username": {"greta"}, "role": {"author"}, "city": {"wismar"}})
+
+	status, page := net.get("/admin/audit?action=role.grant&city=stralsund")
+	if status != 200 || !strings.Contains(page, "hat eine Rolle vergeben") || !strings.Contains(page, "Test koordination") {
+		t.Fatalf("audit page in words: %d", status)
+	}
+	if strings.Contains(page, "wismar") && strings.Contains(page, "<span>city: wismar") {
+		t.Error("the city filter shows another city's events")
+	}
+	today := time.Now().In(time.UTC).Format("2006-01-02")
+	if _, page := net.get("/admin/audit?action=role.grant&from=2000-01-01&to=2000-01-02"); strings.Contains(page, "hat eine Rolle vergeben</td>") {
+		t.Error("the time filter keeps events outside it")
+	}
+	if _, page := net.get("/admin/audit?action=role.grant&from=" + today); !strings.Contains(page, "hat eine Rolle vergeben</td>") {
+		t.Error("the time filter drops today's events")
+	}
+	if _, page := net.get("/admin/audit?lang=en&action=role.grant"); !strings.Contains(page, "granted a role") {
+		t.Error("the English audit log has no words")
+	}
+	city := newClient(t, m.URL())
+	city.login("admin-hst", testPassword)
+	if _, page := city.get("/admin/audit?action=role.grant&city=wismar"); strings.Contains(page, "hat eine Rolle vergeben</td>") {
+		t.Error("a city admin reads another city's events through the city filter")
 	}
 }
