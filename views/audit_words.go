@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/http"
+	"strings"
 
 	"hansewiki/auth"
 )
@@ -35,6 +36,15 @@ func (s *Server) auditNames(r *http.Request, m *auditModel) error {
 		return err
 	}
 	scope := s.auditScope(auth.FromContext(r.Context()))
+	if scope != nil {
+		// A city admin sees events of their cities' objects only.
+		m.Actions = nil
+		for _, a := range auditActions {
+			if strings.HasPrefix(a, "change.") || strings.HasPrefix(a, "article.") || strings.HasPrefix(a, "role.") || strings.HasPrefix(a, "city.") {
+				m.Actions = append(m.Actions, a)
+			}
+		}
+	}
 	for _, c := range cities {
 		if scope == nil || contains(scope, c.Slug) {
 			m.Cities = append(m.Cities, c)

@@ -98,7 +98,7 @@ func (s *Server) showAdminLegal(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (s *Server) adminLegalSave(w http.ResponseWriter, r *http.Request) {
-	slug, body := mux.Vars(r)["page"], r.PostFormValue("body")
+	slug, body := mux.Vars(r)["slug"], r.PostFormValue("body")
 	err := s.store.SaveLegalPage(r.Context(), slug, body, actor(r))
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.legal"), func(st int, msg string) {
 		s.showAdminLegal(w, r, st, &adminLegalModel{Error: msg, Editing: slug, Body: body})

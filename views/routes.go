@@ -122,7 +122,7 @@ func (s *Server) routes() []route {
 		{"legal.barrierefreiheit", "GET", "/barrierefreiheit", public, false, s.legalPage("barrierefreiheit")},
 		{"legal.feedback", "POST", "/barrierefreiheit", public, false, s.feedbackSubmit},
 		{"admin.legal", "GET", "/admin/legal", can(auth.ManageNetwork), false, s.adminLegalPage},
-		{"admin.legal.save", "POST", "/admin/legal/{page:impressum|datenschutz|barrierefreiheit}", can(auth.ManageNetwork), false, s.adminLegalSave},
+		{"admin.legal.save", "POST", "/admin/legal/{slug}", can(auth.ManageNetwork), false, s.adminLegalSave},
 		{"admin.feedback", "GET", "/admin/feedback", can(auth.ManageNetwork), false, s.adminFeedbackPage},
 
 		// Password reset and invitations (issue 12): single-use links by mail.
