@@ -60,6 +60,8 @@ type loginModel struct {
 	LoginCSRF string
 	// Held is editor text whose session ended, carried through sign-in.
 	Held string
+	// SSO offers sign-in with the identity provider.
+	SSO bool
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +78,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, u
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, m *loginModel) {
 	m.LoginCSRF = s.csrfToken(r)
+	m.SSO = s.opts.OIDC != nil
 	m.Title = s.catalogs[language(r)].T("login.title")
 	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, "login", m)

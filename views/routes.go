@@ -138,6 +138,10 @@ func (s *Server) routes() []route {
 		{"admin.user.disable.confirm", "GET", "/admin/users/{user}/disable", can(auth.ManageNetwork), false, s.disableConfirm},
 		{"admin.city.invite", "POST", "/admin/c/{city}/invitations", can(auth.ManageCity), false, s.adminCityInvite},
 
+		// Single sign-on with the city's identity provider (OpenID Connect).
+		{"oidc.login", "GET", "/auth/oidc/login", public, false, s.oidcLogin},
+		{"oidc.callback", "GET", "/auth/oidc/callback", public, false, s.oidcCallback},
+
 		{"api.openapi", "GET", "/api/v1/openapi.json", public, false, s.apiOpenAPI},
 		{"api.login", "POST", "/api/v1/auth/login", public, false, s.apiLogin},
 		{"api.logout", "POST", "/api/v1/auth/logout", member, false, s.apiLogout},

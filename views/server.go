@@ -55,6 +55,8 @@ type Options struct {
 	// MaxUpload bounds one uploaded file (HANSEWIKI_MAX_UPLOAD; default
 	// DefaultMaxUpload).
 	MaxUpload int64
+	// OIDC, when set, offers sign-in with the identity provider.
+	OIDC *auth.OIDC
 }
 
 // Server is the HTTP handler of Hansewiki.

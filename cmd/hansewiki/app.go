@@ -49,6 +49,10 @@ type Main struct {
 	// Barrier registers the instance and holds a narrowing approval until
 	// every instance has dropped its cached pages.
 	Barrier *wiki.Barrier
+	// OIDC is the sign-in with an identity provider, when configured.
+	OIDC *auth.OIDC
+	// roleMap is OIDC_ROLE_MAP, checked at Open.
+	roleMap []auth.RoleMapping
 
 	cluster  *pglocal.Cluster
 	listener net.Listener
@@ -113,6 +117,9 @@ func (m *Main) Open(ctx context.Context) error {
 		MeiliKey: m.Config.MeiliAPIKey, Log: m.Log}); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	if err := m.checkOIDC(); err != nil {
+		return err
+	}
 	if m.Config.SMTPURL != "" {
 		if m.Config.BaseURL == "" {
 			return errors.New("SMTP_URL is set but HANSEWIKI_BASE_URL is not: mails need the wiki's public address for their links")
@@ -140,9 +147,15 @@ func (m *Main) Listen(ctx context.Context) error {
 		m.Log.Warn("HANSEWIKI_BASE_URL is not set: feeds and links use the listen address; set it to the wiki's public address", "base_url", baseURL)
 	}
 	m.Sessions = auth.NewSessions(m.Pool, strings.HasPrefix(m.Config.BaseURL, "https://"))
+	if m.Config.OIDCIssuer != "" {
+		m.OIDC = m.Auth.NewOIDC(auth.OIDCConfig{Issuer: m.Config.OIDCIssuer, ClientID: m.Config.OIDCClientID,
+			ClientSecret: m.Config.OIDCClientSecret, RedirectURL: strings.TrimSuffix(baseURL, "/") + "/auth/oidc/callback",
+			RoleMap: m.roleMap, GroupsClaim: m.Config.OIDCGroupsClaim})
+	}
 	h, err := views.New(views.Options{Store: m.Store, Auth: m.Auth, Sessions: m.Sessions, Workflow: m.Workflow, Search: m.Search, Log: m.Log,
 		BaseURL: baseURL, Ready: m.ready, Barrier: m.Barrier, License: m.Config.License, OpenDataContributor: m.Config.OpenDataContributor,
-		MaxUpload: m.Config.MaxUpload, AccessLog: m.Config.AccessLog, MetricsToken: m.Config.MetricsToken, TrustedProxies: m.Config.TrustedProxies})
+		MaxUpload: m.Config.MaxUpload, AccessLog: m.Config.AccessLog, MetricsToken: m.Config.MetricsToken, TrustedProxies: m.Config.TrustedProxies,
+		OIDC: m.OIDC})
 	if err != nil {
 		m.listener.Close()
 		return err
@@ -327,4 +340,28 @@ func (m *Main) Close() error {
 		}
 	}
 	return nil
+}
+
+// checkOIDC refuses a half OpenID Connect configuration and a role map it
+// cannot read, so a typo fails the start instead of a sign-in.
+func (m *Main) checkOIDC() error {
+	c := m.Config
+	set := 0
+	for _, v := range []string{c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret} {
+		if v != "" {
+			set++
+		}
+	}
+	if set == 0 {
+		if c.OIDCRoleMap != "" {
+			return errors.New("OIDC_ROLE_MAP is set but OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are not")
+		}
+		return nil
+	}
+	if set < 3 {
+		return errors.New("OpenID Connect needs all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+	}
+	var err error
+	m.roleMap, err = auth.ParseRoleMap(c.OIDCRoleMap)
+	return err
 }

@@ -37,6 +37,9 @@ type Config struct {
 	MetricsToken string
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
+	// OpenID Connect sign-in (all three of issuer, client ID and secret).
+	OIDCIssuer, OIDCClientID, OIDCClientSecret string
+	OIDCRoleMap, OIDCGroupsClaim               string
 }
 
 // ConfigFromEnv reads the variables the README documents; a value it
@@ -55,6 +58,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 		License:             getenv("HANSEWIKI_LICENSE"),
 		OpenDataContributor: getenv("HANSEWIKI_OPENDATA_CONTRIBUTOR"),
+		OIDCIssuer:          getenv("OIDC_ISSUER"),
+		OIDCClientID:        getenv("OIDC_CLIENT_ID"),
+		OIDCClientSecret:    getenv("OIDC_CLIENT_SECRET"),
+		OIDCRoleMap:         getenv("OIDC_ROLE_MAP"),
+		OIDCGroupsClaim:     getenv("OIDC_GROUPS_CLAIM"),
 	}
 	c.MaxUpload = parseSize(getenv("HANSEWIKI_MAX_UPLOAD"))
 	if c.Addr == "" {
