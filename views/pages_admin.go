@@ -110,6 +110,8 @@ type adminCityModel struct {
 	Page
 	City    wiki.City
 	Members []auth.Member
+	// People feeds the person picker of the grant form.
+	People []auth.User
 	Roles   []string
 	Error   string
 }
@@ -129,7 +131,12 @@ func (s *Server) showAdminCity(w http.ResponseWriter, r *http.Request, status in
 		s.serverError(w, r, err)
 		return
 	}
-	m := &adminCityModel{City: city, Members: members, Roles: auth.Roles, Error: msg}
+	people, err := s.auth.Users(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m := &adminCityModel{City: city, Members: members, People: people, Roles: auth.Roles, Error: msg}
 	m.Title = s.catalogs[language(r)].T("admin.city_title", city.Name)
 	m.Nav = "admin"
 	s.render(w, r, status, "admin_city", m)

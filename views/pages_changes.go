@@ -133,6 +133,11 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 // sends it); a newer one answers 409 with the current text.
 func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
 	a := workflow.Action(r.PostFormValue("action"))
+	// Withdrawing is final: asked for first.
+	if a == workflow.ActWithdraw && r.PostFormValue("confirmed") != "1" {
+		http.Redirect(w, r, s.url("change.withdraw.confirm", "id", strconv.FormatInt(changeID(r), 10)), http.StatusSeeOther)
+		return
+	}
 	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
 	var ch *workflow.Change
 	var err error
@@ -280,6 +285,11 @@ func (s *Server) watchToggle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) archiveToggle(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
 	on := r.PostFormValue("archive") == "on"
+	// Archiving is asked for first (a page: it works without JavaScript).
+	if on && r.PostFormValue("confirmed") != "1" {
+		http.Redirect(w, r, s.url("article.archive.confirm", "city", v["city"], "slug", v["slug"]), http.StatusSeeOther)
+		return
+	}
 	if err := s.workflow.SetArchived(r.Context(), s.meta(r), v["city"], v["slug"], on); err != nil {
 		s.htmlError(w, r, err)
 		return

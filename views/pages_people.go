@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -101,5 +102,37 @@ func (s *Server) disableConfirm(w http.ResponseWriter, r *http.Request) {
 		Fields: map[string]string{"disabled": "true"}, Back: s.url("admin.people")}
 	m.Title = c.T("people.disable_title")
 	m.Nav = "admin"
+	s.render(w, r, http.StatusOK, "confirm", m)
+}
+
+// archiveConfirm asks before an article is archived.
+func (s *Server) archiveConfirm(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	a, err := s.store.Article(r.Context(), s.readerOf(r), v["city"], v["slug"])
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	back := s.url("article", "city", v["city"], "slug", v["slug"])
+	m := &confirmModel{Question: c.T("confirm.archive_question", a.Revision.Title), Action: s.url("article.archive", "city", v["city"], "slug", v["slug"]),
+		Fields: map[string]string{"archive": "on"}, Back: back}
+	m.Title = c.T("confirm.archive_title")
+	s.render(w, r, http.StatusOK, "confirm", m)
+}
+
+// withdrawConfirm asks before a change is withdrawn (404 to whoever may
+// not see it).
+func (s *Server) withdrawConfirm(w http.ResponseWriter, r *http.Request) {
+	ch, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r))
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	c := s.catalogs[language(r)]
+	id := strconv.FormatInt(ch.ID, 10)
+	m := &confirmModel{Question: c.T("confirm.withdraw_question", ch.Title), Action: s.url("change.action", "id", id),
+		Fields: map[string]string{"action": "withdraw"}, Back: s.url("change", "id", id)}
+	m.Title = c.T("confirm.withdraw_title")
 	s.render(w, r, http.StatusOK, "confirm", m)
 }

@@ -142,6 +142,10 @@ func (s *Server) routes() []route {
 		{"oidc.login", "GET", "/auth/oidc/login", public, false, s.oidcLogin},
 		{"oidc.callback", "GET", "/auth/oidc/callback", public, false, s.oidcCallback},
 
+		// Confirmation pages before archiving and withdrawing.
+		{"article.archive.confirm", "GET", "/c/{city}/{slug}/archive", can(auth.ArchiveArticle), false, s.archiveConfirm},
+		{"change.withdraw.confirm", "GET", "/changes/{id:[0-9]+}/withdraw", member, false, s.withdrawConfirm},
+
 		{"api.openapi", "GET", "/api/v1/openapi.json", public, false, s.apiOpenAPI},
 		{"api.login", "POST", "/api/v1/auth/login", public, false, s.apiLogin},
 		{"api.logout", "POST", "/api/v1/auth/logout", member, false, s.apiLogout},

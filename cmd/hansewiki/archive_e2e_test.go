@@ -71,7 +71,15 @@ func TestArchivingAnArticle(t *testing.T) {
 	if status, _, _ := admin.postForm(archive, url.Values{"archive": {"on"}}); status != http.StatusForbidden {
 		t.Errorf("archiving without the CSRF token: %d, want 403", status)
 	}
+	// Archiving asks first, on a page of its own (no JavaScript needed).
 	status, _, hdr := admin.postForm(archive, url.Values{"csrf_token": {csrfOf(t, body)}, "archive": {"on"}})
+	if status != http.StatusSeeOther || hdr.Get("Location") != archive {
+		t.Fatalf("archiving without confirmation: %d → %q, want the question", status, hdr.Get("Location"))
+	}
+	if status, question := admin.get(archive); status != 200 || !strings.Contains(question, "Artikel archivieren?") || !strings.Contains(question, `name="confirmed" value="1"`) {
+		t.Fatalf("confirmation page: %d", status)
+	}
+	status, _, hdr = admin.postForm(archive, url.Values{"csrf_token": {csrfOf(t, body)}, "archive": {"on"}, "confirmed": {"1"}})
 	if status != http.StatusSeeOther || hdr.Get("Location") != page {
 		t.Fatalf("archiving: %d → %q", status, hdr.Get("Location"))
 	}

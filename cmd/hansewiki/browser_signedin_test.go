@@ -94,10 +94,15 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 		{"admin-hro", []signedInPage{
 			{"admin-city", "/admin/c/rostock", "Prüfregel", ""},
 			{"article-city-admin", article, "Archivieren", ""},
+			{"confirm-archive", article + "/archive", "Artikel archivieren?", ""},
 		}},
 		{"koordination", []signedInPage{
 			{"admin", "/admin", "Rollen im Netzwerk", ""},
-			{"audit", "/admin/audit", "change.submit", ""},
+			{"audit", "/admin/audit", "hat zur Prüfung eingereicht", ""},
+			{"admin-people", "/admin/people", "Person einladen", ""},
+			{"admin-legal", "/admin/legal", "Rechtliche Seiten", ""},
+			{"admin-feedback", "/admin/feedback", "Rückmeldungen zur Barrierefreiheit", ""},
+			{"confirm-disable", "/admin/users/autorin/disable", "Konto sperren?", ""},
 		}},
 	}
 	for _, u := range users {

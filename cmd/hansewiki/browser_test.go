@@ -86,6 +86,10 @@ func TestAccessibilityInBrowser(t *testing.T) {
 		{"diff", fmt.Sprintf("%s/diff?from=%d&to=%d", article, oldID, newID), 200},
 		{"revision", fmt.Sprintf("%s/revisions/%d", article, oldID), 200},
 		{"notfound", "/c/rostock/gibt-es-nicht", 404},
+		{"impressum", "/impressum", 200},
+		{"datenschutz", "/datenschutz", 200},
+		{"barrierefreiheit", "/barrierefreiheit", 200},
+		{"password-forgot", "/password/forgot", 200},
 		// Last: ?lang= sets a cookie that switches every later page to English.
 		{"home-en", "/?lang=en", 200},
 		{"article-en", article, 200},

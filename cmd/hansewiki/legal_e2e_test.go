@@ -238,3 +238,46 @@ func TestAuditLogInWords(t *testing.T) {
 		t.Error("a city admin reads another city's events through the city filter")
 	}
 }
+
+// Withdrawing a change asks first; only who may see the change is asked.
+func TestWithdrawingAsksFirst(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "autorin", [2]string{"author", "rostock"})
+	addUser(t, dbURL, "fremd", [2]string{"author", "wismar"})
+	m := startServer(t, dbURL)
+	api := newClient(t, m.URL())
+	api.token = apiToken(t, m.URL(), "autorin")
+	status, body := api.sendJSON("POST", "/api/v1/changes", map[string]any{"city": "rostock", "title": "Ein Entwurf", "body": "Text",
+		"summary": "neu", "topics": []string{"energie"}, "tags": []string{}, "visibility": "city"})
+	id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(body)
+	if status != 201 || id == nil {
+		t.Fatalf("proposing: %d %s", status, body)
+	}
+	change := "/changes/" + id[1]
+	c := newClient(t, m.URL())
+	c.login("autorin", testPassword)
+	_, page := c.get(change)
+	csrf := csrfOf(t, page)
+	if status, _, hdr := c.postForm(change+"/action", url.Values{"csrf_token": {csrf}, "action": {"withdraw"}}); status != http.StatusSeeOther || hdr.Get("Location") != change+"/withdraw" {
+		t.Fatalf("unconfirmed withdrawal: %d %q", status, hdr.Get("Location"))
+	}
+	if _, body := api.get("/api/v1/changes/" + id[1]); !strings.Contains(body, `"state":"draft"`) {
+		t.Fatalf("withdrawn without confirmation: %s", body)
+	}
+	status, page = c.get(change + "/withdraw")
+	if status != 200 || !strings.Contains(page, "Ein Entwurf") {
+		t.Fatalf("confirmation page: %d", status)
+	}
+	other := newClient(t, m.URL())
+	other.login("fremd", testPassword)
+	if status, page := other.get(change + "/withdraw"); status != http.StatusNotFound || strings.Contains(page, "Ein Entwurf") {
+		t.Errorf("someone who may not see the change is asked about it: %d", status)
+	}
+	if status, _, _ := c.postForm(change+"/action", url.Values{"csrf_token": {csrf}, "action": {"withdraw"}, "confirmed": {"1"}}); status != http.StatusSeeOther {
+		t.Fatalf("confirmed withdrawal: %d", status)
+	}
+	if _, body := api.get("/api/v1/changes/" + id[1]); !strings.Contains(body, `"state":"withdrawn"`) {
+		t.Errorf("not withdrawn: %s", body)
+	}
+}
