@@ -25,10 +25,28 @@ type adminModel struct {
 }
 
 func (s *Server) adminPage(w http.ResponseWriter, r *http.Request) {
-	s.showAdmin(w, r, http.StatusOK, "")
+	s.showAdminPage(w, r, "admin", "admin.title", http.StatusOK, "")
 }
 
+// The network administration's sections, each a page of its own.
+func (s *Server) adminRolesPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdminPage(w, r, "admin_roles", "admin.roles", http.StatusOK, "")
+}
+
+func (s *Server) adminCitiesPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdminPage(w, r, "admin_cities", "admin.cities", http.StatusOK, "")
+}
+
+func (s *Server) adminTopicsPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdminPage(w, r, "admin_topics", "admin.topics", http.StatusOK, "")
+}
+
+// showAdmin shows the overview again (after a form of its sections failed).
 func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.showAdminPage(w, r, "admin", "admin.title", status, msg)
+}
+
+func (s *Server) showAdminPage(w http.ResponseWriter, r *http.Request, page, titleKey string, status int, msg string) {
 	ctx := r.Context()
 	m := &adminModel{Roles: auth.Roles, Error: msg, OwnCity: ownCity(auth.FromContext(r.Context()))}
 	var err error
@@ -43,9 +61,9 @@ func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, m
 		s.serverError(w, r, err)
 		return
 	}
-	m.Title = s.catalogs[language(r)].T("admin.title")
+	m.Title = s.catalogs[language(r)].T(titleKey)
 	m.Nav = "admin"
-	s.render(w, r, status, "admin", m)
+	s.render(w, r, status, page, m)
 }
 
 // adminResult finishes an admin form: a flash and redirect on success, the
@@ -67,18 +85,22 @@ func actor(r *http.Request) string { return auth.FromContext(r.Context()).Userna
 
 func (s *Server) adminCityAdd(w http.ResponseWriter, r *http.Request) {
 	_, err := s.store.AddCity(r.Context(), r.PostFormValue("slug"), r.PostFormValue("name"), actor(r))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.cities.page"), func(st int, msg string) {
+		s.showAdminPage(w, r, "admin_cities", "admin.cities", st, msg)
+	})
 }
 
 func (s *Server) adminTopicSave(w http.ResponseWriter, r *http.Request) {
 	err := s.store.SaveTopic(r.Context(), wiki.Topic{Slug: r.PostFormValue("slug"), NameDE: r.PostFormValue("name_de"), NameEN: r.PostFormValue("name_en")}, actor(r))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.topics.page"), func(st int, msg string) {
+		s.showAdminPage(w, r, "admin_topics", "admin.topics", st, msg)
+	})
 }
 
 func (s *Server) adminUserAdd(w http.ResponseWriter, r *http.Request) {
 	_, err := s.auth.CreateUser(r.Context(), auth.NewUser{Username: r.PostFormValue("username"), DisplayName: r.PostFormValue("display_name"),
 		Email: r.PostFormValue("email"), Password: r.PostFormValue("password")}, actor(r))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.people"), func(st int, msg string) { s.showPeople(w, r, st, msg) })
 }
 
 func (s *Server) adminUserDisable(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +111,7 @@ func (s *Server) adminUserDisable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.auth.SetDisabled(r.Context(), mux.Vars(r)["user"], disable, actor(r))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin.people"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.people"), func(st int, msg string) { s.showPeople(w, r, st, msg) })
 }
 
 // roleChange grants or revokes a role from a form (op=grant|revoke).
@@ -103,7 +125,9 @@ func (s *Server) roleChange(r *http.Request, city string) error {
 
 func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request) {
 	err := s.roleChange(r, r.PostFormValue("city"))
-	s.adminResult(w, r, err, "admin.saved", s.url("admin"), func(st int, msg string) { s.showAdmin(w, r, st, msg) })
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.roles.page"), func(st int, msg string) {
+		s.showAdminPage(w, r, "admin_roles", "admin.roles", st, msg)
+	})
 }
 
 type adminCityModel struct {
@@ -112,8 +136,8 @@ type adminCityModel struct {
 	Members []auth.Member
 	// People feeds the person picker of the grant form.
 	People []auth.User
-	Roles   []string
-	Error   string
+	Roles  []string
+	Error  string
 }
 
 func (s *Server) adminCityPage(w http.ResponseWriter, r *http.Request) {

@@ -103,6 +103,9 @@ func (s *Server) routes() []route {
 		{"account.token.revoke", "POST", "/account/tokens/{id:[0-9]+}/revoke", member, false, s.accountTokenRevoke},
 
 		{"admin", "GET", "/admin", can(auth.ManageNetwork), false, s.adminPage},
+		{"admin.cities.page", "GET", "/admin/cities", can(auth.ManageNetwork), false, s.adminCitiesPage},
+		{"admin.topics.page", "GET", "/admin/topics", can(auth.ManageNetwork), false, s.adminTopicsPage},
+		{"admin.roles.page", "GET", "/admin/roles", can(auth.ManageNetwork), false, s.adminRolesPage},
 		{"admin.cities", "POST", "/admin/cities", can(auth.ManageNetwork), false, s.adminCityAdd},
 		{"admin.topics", "POST", "/admin/topics", can(auth.ManageNetwork), false, s.adminTopicSave},
 		{"admin.users", "POST", "/admin/users", can(auth.ManageNetwork), false, s.adminUserAdd},

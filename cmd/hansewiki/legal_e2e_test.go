@@ -281,3 +281,38 @@ func TestWithdrawingAsksFirst(t *testing.T) {
 		t.Errorf("not withdrawn: %s", body)
 	}
 }
+
+// The network administration is split into pages that link each other.
+func TestAdminSectionsAreFindable(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"}, [2]string{"author", "wismar"})
+	m := startServer(t, dbURL)
+	net := newClient(t, m.URL())
+	net.login("koordination", testPassword)
+	sections := map[string]string{"/admin/people": "Person einladen", "/admin/roles": "Rolle vergeben", "/admin/cities": "Stadt hinzufügen",
+		"/admin/topics": "Thema speichern", "/admin/legal": "Impressum", "/admin/feedback": "Rückmeldungen", "/admin/audit": "Protokoll"}
+	for path, want := range sections {
+		status, page := net.get(path)
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("%s: %d, without %q", path, status, want)
+		}
+		for other := range sections {
+			if !strings.Contains(page, `href="`+other+`"`) {
+				t.Errorf("%s does not link %s", path, other)
+			}
+		}
+	}
+	_, page := net.get("/admin/roles")
+	// The grant form picks people from a list; the city defaults to the admin's own.
+	if !strings.Contains(page, `list="people-list"`) || !strings.Contains(page, `<option value="wismar" selected>`) {
+		t.Error("the grant form has no person picker or does not preselect the admin's city")
+	}
+	if strings.Contains(page, `<option value="*" selected`) {
+		t.Error("every city is preselected")
+	}
+	// A failed form comes back on its own section.
+	if status, page, _ := net.postForm("/admin/topics", url.Values{"csrf_token": {csrfOf(t, page)}, "slug": {"Kaputt!"}, "name_de": {"x"}, "name_en": {"x"}}); status != 422 || !strings.Contains(page, "Thema speichern") {
+		t.Errorf("invalid topic: %d", status)
+	}
+}

@@ -268,7 +268,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	admin.login("Koordination", testPassword)
 	for _, disabled := range []string{"true", "false"} {
 		_, page := admin.get("/admin")
-		if status, _, _ := admin.postForm("/admin/users/ANNA/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "disabled": {disabled}}); status != http.StatusSeeOther {
+		if status, _, _ := admin.postForm("/admin/users/ANNA/disable", url.Values{"csrf_token": {csrfOf(t, page)}, "disabled": {disabled}, "confirmed": {"1"}}); status != http.StatusSeeOther {
 			t.Fatalf("disabled=%s: %d", disabled, status)
 		}
 	}
