@@ -6,9 +6,11 @@
 run: bin/hansewiki
 	exec ./bin/hansewiki serve
 
-# The demo content first, then the server.
+# The demo content and demo accounts first (seed prints how to sign in),
+# then the server.
 demo: bin/hansewiki
 	./bin/hansewiki seed --demo
+	@echo "Anmelden / sign in: $${HANSEWIKI_BASE_URL:-http://localhost:8080}/login"
 	exec ./bin/hansewiki serve
 
 # Always rebuilt (go build skips what is current).

@@ -20,7 +20,7 @@ Usage:
   hansewiki migrate                bring the database schema up to date
   hansewiki import DIR             publish every DIR/{city}/{slug}.md as an audited import
   hansewiki export DIR             write every published article as DIR/{city}/{slug}.md
-  hansewiki seed --demo            import the built-in demo articles
+  hansewiki seed --demo            import the built-in demo articles and make demo accounts
   hansewiki user add USERNAME [--name N] [--email E]
                                    create an account; the password is the first line of stdin
   hansewiki user passwd USERNAME   set a password (first line of stdin)
