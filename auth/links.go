@@ -258,7 +258,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, u NewUser
 		return User{}, err
 	}
 	if len(l.Roles) > 0 {
-		return out, s.enf.reload()
+		return out, s.rolesChanged(out.Username)
 	}
 	return out, nil
 }

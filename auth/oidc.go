@@ -235,9 +235,9 @@ func (s *Service) oidcSignIn(ctx context.Context, issuer string, c Claims, roleM
 		}
 	}
 	var userID int64
+	var username string
 	changed := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var username string
 		var disabled bool
 		err := tx.QueryRow(ctx, `SELECT id, username, disabled FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE`, issuer, c.Subject).
 			Scan(&userID, &username, &disabled)
@@ -267,7 +267,7 @@ func (s *Service) oidcSignIn(ctx context.Context, issuer string, c Claims, roleM
 		return nil, err
 	}
 	if changed {
-		if err := s.enf.reload(); err != nil {
+		if err := s.rolesChanged(username); err != nil {
 			return nil, err
 		}
 	}

@@ -77,6 +77,14 @@ func (s *Service) changeRole(ctx context.Context, username, role, city, actor st
 		return err
 	}
 	// This instance sees its own change before answering.
+	return s.rolesChanged(username)
+}
+
+// rolesChanged runs after a transaction that granted or revoked roles of
+// users has committed: every path that changes roles (the admin pages and
+// CLI, an accepted invitation, group sync at an OpenID sign-in) ends here,
+// so whatever depends on roles is refreshed in one place.
+func (s *Service) rolesChanged(usernames ...string) error {
 	return s.enf.reload()
 }
 

@@ -159,3 +159,11 @@ func (s *Service) release(ctx context.Context, q execer, attempt int64) error {
 	_, err := q.Exec(ctx, `DELETE FROM login_failures WHERE attempt = $1`, attempt)
 	return err
 }
+
+// Limit charges one use of a public form (name, e.g. "feedback") to the
+// client's address, and answers ThrottledError once limit uses fell within
+// the throttle window.
+func (s *Service) Limit(ctx context.Context, name, addr string, limit int) error {
+	_, err := s.reserve(ctx, throttleKey{name: name + ":" + addressKey(addr).name, limit: limit})
+	return err
+}

@@ -7,9 +7,14 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/workflow"
 )
+
+// feedbackPerAddr bounds feedback messages per address in the throttle
+// window (15 minutes).
+const feedbackPerAddr = 5
 
 // legalModel is an Impressum, privacy or accessibility statement page; the
 // accessibility statement carries the feedback form (BITV 2.0 § 7).
@@ -56,6 +61,16 @@ func (s *Server) showLegal(w http.ResponseWriter, r *http.Request, slug string, 
 // tells the network admins.
 func (s *Server) feedbackSubmit(w http.ResponseWriter, r *http.Request) {
 	f := workflow.Feedback{Contact: r.PostFormValue("contact"), Problem: r.PostFormValue("problem"), Location: r.PostFormValue("location")}
+	// Each message mails every network admin: a few per address suffice.
+	var th *auth.ThrottledError
+	if err := s.auth.Limit(r.Context(), "feedback", clientAddr(r), feedbackPerAddr); errors.As(err, &th) {
+		s.showLegal(w, r, "barrierefreiheit", http.StatusTooManyRequests, &legalModel{Error: s.throttledRequest(w, r, th),
+			Contact: f.Contact, Problem: f.Problem, Location: f.Location})
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if _, err := s.workflow.SubmitFeedback(r.Context(), f); err != nil {
 		if errors.Is(err, wiki.ErrInvalid) {
 			s.showLegal(w, r, "barrierefreiheit", http.StatusUnprocessableEntity, &legalModel{Error: s.formError(r, err),

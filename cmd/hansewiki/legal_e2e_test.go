@@ -110,6 +110,16 @@ func TestLegalPagesAndFeedback(t *testing.T) {
 	if status, page, _ := anon.postForm("/barrierefreiheit", url.Values{"csrf_token": form["csrf_token"], "problem": {""}}); status != 422 || !strings.Contains(page, `role="alert"`) {
 		t.Errorf("empty feedback: %d", status)
 	}
+	// A flood from one address is slowed down.
+	throttled := false
+	for range 5 {
+		if status, _, hdr := anon.postForm("/barrierefreiheit", form); status == http.StatusTooManyRequests && hdr.Get("Retry-After") != "" {
+			throttled = true
+		}
+	}
+	if !throttled {
+		t.Error("feedback from one address is not throttled")
+	}
 	mail := mb.waitMail(t, "koordination@hanse.test", "Barrierefreiheit")
 	if !strings.Contains(mail.Body, "Kontrast der Suchleiste") || !strings.Contains(mail.Body, "leser@example.test") {
 		t.Errorf("feedback mail:\n%s", mail.Body)
