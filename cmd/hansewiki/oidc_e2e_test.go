@@ -373,3 +373,23 @@ func idTokenFor(t *testing.T, o *testOP, clientID, secret, redirect, nonce strin
 	}
 	return tok.IDToken
 }
+
+// A half configuration or an unreadable role map stops the start, loudly.
+func TestOpenIDConfigurationIsChecked(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	for name, c := range map[string]Config{
+		"issuer only":    {OIDCIssuer: "https://idp.example"},
+		"no secret":      {OIDCIssuer: "https://idp.example", OIDCClientID: "hansewiki"},
+		"role map alone": {OIDCRoleMap: "g=author:luebeck"},
+		"bad role map":   {OIDCIssuer: "https://idp.example", OIDCClientID: "hansewiki", OIDCClientSecret: "x", OIDCRoleMap: "g=chef:luebeck"},
+	} {
+		c.DatabaseURL, c.Addr = dbURL, "127.0.0.1:0"
+		m := &Main{Config: c, Log: discardLogger()}
+		err := m.Open(context.Background())
+		m.Close()
+		if err == nil || !strings.Contains(err.Error(), "OIDC_") {
+			t.Errorf("%s: %v, want a refusal naming the variable", name, err)
+		}
+	}
+}
