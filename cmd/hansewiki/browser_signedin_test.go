@@ -59,8 +59,9 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 	base := m.URL()
 	inReview, conflict := proposeChanges(t, base)
 
-	// The run takes about half a minute; the limit is for a hung browser.
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// The run takes about a minute (the administration's pages too); the
+	// limit is for a hung browser.
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	browser, closeBrowser := startChromium(ctx, t, chromium)
 	defer closeBrowser()

@@ -326,3 +326,50 @@ func TestAdminSectionsAreFindable(t *testing.T) {
 		t.Errorf("invalid topic: %d", status)
 	}
 }
+
+// A city admin manages exactly their own city: people and roles there,
+// nothing in another city or the network.
+func TestCityAdminManagesOnlyTheirCity(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "admin-hst", [2]string{"admin", "stralsund"})
+	addUser(t, dbURL, "greta", [2]string{"author", "wismar"})
+	m := startServer(t, dbURL)
+	c := newClient(t, m.URL())
+	c.login("admin-hst", testPassword)
+	status, page := c.get("/admin/c/stralsund")
+	if status != 200 || !strings.Contains(page, `list="city-people"`) || !strings.Contains(page, "Person einladen") {
+		t.Fatalf("own city administration: %d, without person picker or invitation", status)
+	}
+	csrf := csrfOf(t, page)
+	for _, path := range []string{"/admin", "/admin/people", "/admin/roles", "/admin/cities", "/admin/legal", "/admin/feedback", "/admin/c/wismar", "/admin/users/greta/disable"} {
+		if status, _ := c.get(path); status != http.StatusForbidden {
+			t.Errorf("GET %s: %d, want 403", path, status)
+		}
+	}
+	for path, form := range map[string]url.Values{
+		"/admin/c/wismar/roles":       {"op": {"revoke"}, "username": {"greta"}, "role": {"author"}},
+		"/admin/roles":                {"op": {"grant"}, "username": {"greta"}, "role": {"admin"}, "city": {"*"}},
+		"/admin/users/greta/disable":  {"disabled": {"true"}, "confirmed": {"1"}},
+		"/admin/c/wismar/invitations": {"email": {"x@wismar.test"}, "role": {"admin"}},
+	} {
+		form.Set("csrf_token", csrf)
+		if status, _, _ := c.postForm(path, form); status != http.StatusForbidden {
+			t.Errorf("POST %s: %d, want 403", path, status)
+		}
+	}
+	// A "*" or another city in the form does not leave the route's city.
+	if status, _, _ := c.postForm("/admin/c/stralsund/roles", url.Values{"csrf_token": {csrf}, "op": {"grant"}, "username": {"greta"}, "role": {"reviewer"}, "city": {"*"}}); status != http.StatusSeeOther {
+		t.Fatalf("granting in the own city: %d", status)
+	}
+	roles := rolesOf(t, dbURL, "greta")
+	if !regexp.MustCompile(`reviewer\s+stralsund`).MatchString(roles) || strings.Contains(roles, "*") {
+		t.Errorf("greta's roles after the city admin's grant:\n%s", roles)
+	}
+	if status, _, _ := c.postForm("/admin/c/stralsund/roles", url.Values{"csrf_token": {csrf}, "op": {"revoke"}, "username": {"greta"}, "role": {"reviewer"}}); status != http.StatusSeeOther {
+		t.Fatalf("revoking in the own city: %d", status)
+	}
+	if roles := rolesOf(t, dbURL, "greta"); strings.Contains(roles, "stralsund") || !strings.Contains(roles, "wismar") {
+		t.Errorf("greta's roles after the revocation:\n%s", roles)
+	}
+}
