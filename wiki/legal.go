@@ -70,7 +70,7 @@ func (s *Store) SaveLegalPage(ctx context.Context, slug, body, actor string) err
 	if err != nil {
 		return err
 	}
-	err = s.txFunc(ctx, func(tx pgx.Tx) error {
+	return s.txFunc(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO legal_pages (slug, body, html, updated_at, updated_by) VALUES ($1, $2, $3, now(), $4)
 			ON CONFLICT (slug) DO UPDATE SET body = EXCLUDED.body, html = EXCLUDED.html, updated_at = now(), updated_by = EXCLUDED.updated_by`,
 			slug, body, res.HTML, actor)
@@ -83,8 +83,4 @@ func (s *Store) SaveLegalPage(ctx context.Context, slug, body, actor string) err
 		}
 		return auditTx(ctx, tx, actor, "legal.save", "legal:"+slug, map[string]any{"bytes": len(body)})
 	})
-	if err == nil {
-		s.changes.Add(1)
-	}
-	return err
 }

@@ -172,6 +172,9 @@ func TestPasswordResetByMail(t *testing.T) {
 	if status, body, hdr := c.postForm("/password/reset", form); status != http.StatusSeeOther || hdr.Get("Location") != "/login" {
 		t.Fatalf("setting the password: %d %.300s", status, body)
 	}
+	if _, page := c.get("/login"); !strings.Contains(page, "Ihr Passwort ist gesetzt") {
+		t.Error("the login page does not confirm the new password")
+	}
 	c.login("greta", "ein-ganz-neues-passwort")
 	if status, _ := other.get("/account"); status != http.StatusSeeOther {
 		t.Errorf("the other session survived the reset: %d", status)
