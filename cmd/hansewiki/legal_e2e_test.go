@@ -373,3 +373,40 @@ func TestCityAdminManagesOnlyTheirCity(t *testing.T) {
 		t.Errorf("greta's roles after the revocation:\n%s", roles)
 	}
 }
+
+// Without a mail server the inviting admin is shown the link once, and it
+// works like a mailed one.
+func TestInvitationLinkWithoutMail(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "koordination", [2]string{"admin", "*"})
+	m := startServer(t, dbURL)
+	net := newClient(t, m.URL())
+	net.login("koordination", testPassword)
+	_, page := net.get("/admin/people")
+	status, page, hdr := net.postForm("/admin/invitations", url.Values{"csrf_token": {csrfOf(t, page)}, "email": {"neu@wismar.test"}, "role": {"author"}, "city": {"wismar"}})
+	link := regexp.MustCompile(`value="http://[^"]+(/invitation\?token=[^"]+)"`).FindStringSubmatch(page)
+	if status != 200 || link == nil || !strings.Contains(hdr.Get("Cache-Control"), "no-store") {
+		t.Fatalf("invitation without mail: %d, link %v, Cache-Control %q", status, link, hdr.Get("Cache-Control"))
+	}
+	path := strings.ReplaceAll(link[1], "&amp;", "&")
+	c := newClient(t, m.URL())
+	status, page = c.get(path)
+	if status != 200 {
+		t.Fatalf("invitation page: %d", status)
+	}
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	if status, body, _ := c.postForm("/invitation", url.Values{"csrf_token": {csrfOf(t, page)}, "token": {token}, "username": {"nele"},
+		"display_name": {"Nele"}, "password": {"ein-gutes-passwort"}, "password2": {"ein-gutes-passwort"}}); status != http.StatusSeeOther {
+		t.Fatalf("accepting: %d %.300s", status, body)
+	}
+	if roles := rolesOf(t, dbURL, "nele"); !regexp.MustCompile(`nele\s+author\s+wismar`).MatchString(roles) {
+		t.Errorf("roles of the invited account:\n%s", roles)
+	}
+	var n int
+	conn, _ := pgxConnect(t, dbURL)
+	conn.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE actor = 'koordination' AND action IN ('user.invite', 'role.grant')`).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d audit events by the inviter, want the invitation and the grant", n)
+	}
+}
