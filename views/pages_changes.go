@@ -133,10 +133,13 @@ func (s *Server) showChange(w http.ResponseWriter, r *http.Request, status int, 
 // sends it); a newer one answers 409 with the current text.
 func (s *Server) changeAction(w http.ResponseWriter, r *http.Request) {
 	a := workflow.Action(r.PostFormValue("action"))
-	// Withdrawing is final: asked for first.
+	// Withdrawing is final: asked for first, of those who may (everyone
+	// else gets the action's own refusal below).
 	if a == workflow.ActWithdraw && r.PostFormValue("confirmed") != "1" {
-		http.Redirect(w, r, s.url("change.withdraw.confirm", "id", strconv.FormatInt(changeID(r), 10)), http.StatusSeeOther)
-		return
+		if _, err := s.workflow.MayDo(r.Context(), auth.FromContext(r.Context()), changeID(r), a); err == nil {
+			http.Redirect(w, r, s.url("change.withdraw.confirm", "id", strconv.FormatInt(changeID(r), 10)), http.StatusSeeOther)
+			return
+		}
 	}
 	revision, _ := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
 	var ch *workflow.Change

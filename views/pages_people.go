@@ -9,6 +9,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 )
 
 // person is one account on the people page, with its roles.
@@ -124,7 +125,7 @@ func (s *Server) archiveConfirm(w http.ResponseWriter, r *http.Request) {
 // withdrawConfirm asks before a change is withdrawn (404 to whoever may
 // not see it).
 func (s *Server) withdrawConfirm(w http.ResponseWriter, r *http.Request) {
-	ch, err := s.workflow.Get(r.Context(), auth.FromContext(r.Context()), changeID(r))
+	ch, err := s.workflow.MayDo(r.Context(), auth.FromContext(r.Context()), changeID(r), workflow.ActWithdraw)
 	if err != nil {
 		s.htmlError(w, r, err)
 		return

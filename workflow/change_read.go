@@ -327,3 +327,18 @@ func (s *Service) loadOpenChanges(ctx context.Context, articleID int64) ([]*Chan
 	}
 	return out, nil
 }
+
+// MayDo loads a change and answers whether id may perform a on it now,
+// with the error the action itself would give (404 for a change id may
+// not see, 403 or a state conflict otherwise): asked before a
+// confirmation is offered, so the question is asked only of those who may.
+func (s *Service) MayDo(ctx context.Context, id *auth.Identity, changeID int64, a Action) (*Change, error) {
+	c, err := s.load(ctx, s.pool, changeID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(id, c, a); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -140,7 +140,7 @@ func TestAccountChangesHoldOnEveryInstanceAtOnce(t *testing.T) {
 	if status, _ := kept.get("/account"); status != 200 {
 		t.Fatalf("the session on b before disabling: %d", status)
 	}
-	if status, _, _ := admin.postForm("/admin/users/lea/disable", url.Values{"csrf_token": {csrf}, "disabled": {"true"}}); status != http.StatusSeeOther {
+	if status, _, _ := admin.postForm("/admin/users/lea/disable", url.Values{"csrf_token": {csrf}, "disabled": {"true"}, "confirmed": {"1"}}); status != http.StatusSeeOther {
 		t.Fatalf("disabling: %d", status)
 	}
 	if status, _, _ := kept.do("GET", "/account", nil); status != http.StatusSeeOther {
