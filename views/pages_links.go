@@ -34,12 +34,15 @@ type linkModel struct {
 	Name     string
 	Error    string
 	Sent     bool
+	// NoMail: no mail server is configured, so no link can be sent.
+	NoMail bool
 	// Invitation is the valid invitation being accepted.
 	Invitation *auth.Link
 }
 
 func (s *Server) renderLink(w http.ResponseWriter, r *http.Request, status int, name, titleKey string, m *linkModel) {
 	m.FormCSRF = s.csrfToken(r)
+	m.NoMail = s.workflow.Mail == nil
 	m.Title = s.catalogs[language(r)].T(titleKey)
 	w.Header().Set("Cache-Control", privateNoStore)
 	s.render(w, r, status, name, m)
