@@ -84,6 +84,9 @@ func TestEveryPageOnAPhone(t *testing.T) {
 			{"revision", fmt.Sprintf("%s/revisions/%d", article, oldID), false, ""},
 			{"notfound", "/c/rostock/gibt-es-nicht", false, ""},
 			{"login", "/login", false, ""},
+			{"password-forgot", "/password/forgot", false, ""},
+			{"impressum", "/impressum", false, ""},
+			{"barrierefreiheit", "/barrierefreiheit", false, ""},
 			// ?lang= sets a cookie for the pages after it; the last one
 			// switches back, so the desktop round starts in German too.
 			{"home-en", "/?lang=en", false, ""},
@@ -123,6 +126,9 @@ func TestEveryPageOnAPhone(t *testing.T) {
 			{"search", filtered, true, ""},
 			{"admin", "/admin", false, ""},
 			{"audit", "/admin/audit", false, ""},
+			{"admin-people", "/admin/people", false, ""},
+			{"admin-roles", "/admin/roles", false, ""},
+			{"admin-legal", "/admin/legal", false, ""},
 			{"review", "/review", false, ""},
 			{"change", change, false, ""},
 			{"changes", "/changes", false, ""},
