@@ -2,6 +2,8 @@ package views
 
 import (
 	"encoding/json"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +28,19 @@ func TestCatalogsHaveEveryKeyInBothLanguages(t *testing.T) {
 		var c map[string]string
 		if err := json.Unmarshal(data, &c); err != nil {
 			t.Fatal(err)
+		}
+		// The catalogs of features (i18n/NAME.LANG.json) too.
+		more, _ := fs.Glob(catalogFS, "i18n/*."+lang+".json")
+		for _, name := range more {
+			data, err := catalogFS.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var extra map[string]string
+			if err := json.Unmarshal(data, &extra); err != nil {
+				t.Fatal(err)
+			}
+			maps.Copy(c, extra)
 		}
 		raw[lang] = c
 	}
