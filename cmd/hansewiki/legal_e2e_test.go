@@ -301,7 +301,7 @@ func TestAdminSectionsAreFindable(t *testing.T) {
 	net := newClient(t, m.URL())
 	net.login("koordination", testPassword)
 	sections := map[string]string{"/admin/people": "Person einladen", "/admin/roles": "Rolle vergeben", "/admin/cities": "Stadt hinzufügen",
-		"/admin/topics": "Thema speichern", "/admin/legal": "Impressum", "/admin/feedback": "Rückmeldungen", "/admin/audit": "Protokoll"}
+		"/admin/topics": "Thema speichern", "/admin/templates": "Vorlagen für neue Artikel", "/admin/legal": "Impressum", "/admin/feedback": "Rückmeldungen", "/admin/audit": "Protokoll"}
 	for path, want := range sections {
 		status, page := net.get(path)
 		if status != 200 || !strings.Contains(page, want) {
