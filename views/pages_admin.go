@@ -41,11 +41,6 @@ func (s *Server) adminTopicsPage(w http.ResponseWriter, r *http.Request) {
 	s.showAdminPage(w, r, "admin_topics", "admin.topics", http.StatusOK, "")
 }
 
-// showAdmin shows the overview again (after a form of its sections failed).
-func (s *Server) showAdmin(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.showAdminPage(w, r, "admin", "admin.title", status, msg)
-}
-
 func (s *Server) showAdminPage(w http.ResponseWriter, r *http.Request, page, titleKey string, status int, msg string) {
 	ctx := r.Context()
 	m := &adminModel{Roles: auth.Roles, Error: msg, OwnCity: ownCity(auth.FromContext(r.Context()))}
