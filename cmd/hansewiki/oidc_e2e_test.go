@@ -205,7 +205,9 @@ func TestSignInWithOpenIDProvider(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	addUser(t, dbURL, "anna.schmidt") // a local account with the same name is never taken over
 	o := startOP(t)
+	o.store.mu.Lock()
 	o.store.groups["u-anna"] = []string{"hw-luebeck-autor", "hw-netz", "andere-gruppe"}
+	o.store.mu.Unlock()
 	m := startSSOServer(t, dbURL, o)
 
 	c := newClient(t, m.URL())
