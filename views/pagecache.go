@@ -33,6 +33,9 @@ type pageCache struct {
 
 type cachedPage struct {
 	key string
+	// route names the route that rendered the page, for metrics and logs
+	// when fromCache answers before routing.
+	route string
 	// body is the page as rendered, with markers where personal parts go;
 	// segs is body cut at them, nil when it has none.
 	body        []byte
@@ -133,14 +136,40 @@ func sharedOf(ctx context.Context) *sharedRender {
 	return sh
 }
 
+// pageKey is the cache key of a GET: language, role set and URL.
+func (s *Server) pageKey(r *http.Request) string {
+	return language(r) + " " + s.classOf(r) + " " + r.URL.RequestURI()
+}
+
+// fromCache answers a GET whose page is cached before the router runs:
+// matching the route table's patterns one by one cost more than serving
+// the page. Only page routes store pages (cached), and they all are open
+// to everyone, each reader's key holding what they may see, so a page
+// found here is exactly what its route would answer.
+func (s *Server) fromCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if page, _ := s.cache.get(s.pageKey(r)); page != nil {
+				if l, ok := r.Context().Value(routeLabelKey{}).(*routeLabel); ok {
+					l.name = page.route
+				}
+				s.metrics.cacheHits.Add(1)
+				s.serveCached(w, r, page)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // cached serves a page from the cache when the request allows it.
-func (s *Server) cached(next http.HandlerFunc) http.HandlerFunc {
+func (s *Server) cached(route string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			next(w, r)
 			return
 		}
-		key := language(r) + " " + s.classOf(r) + " " + r.URL.RequestURI()
+		key := s.pageKey(r)
 		page, gen := s.cache.get(key)
 		if page != nil {
 			s.metrics.cacheHits.Add(1)
@@ -154,7 +183,7 @@ func (s *Server) cached(next http.HandlerFunc) http.HandlerFunc {
 		if rec.status != http.StatusOK {
 			return
 		}
-		p := &cachedPage{key: key, body: sh.body, contentType: rec.Header().Get("Content-Type")}
+		p := &cachedPage{key: key, route: route, body: sh.body, contentType: rec.Header().Get("Content-Type")}
 		if p.body == nil { // not a template page (a feed): as sent
 			p.body = bytes.Clone(rec.buf.Bytes())
 		} else if segs := sh.segs; personal(segs) {

@@ -124,7 +124,7 @@ func New(opts Options) (*Server, error) {
 	for _, rt := range s.routes() {
 		h := s.authorize(rt)
 		if rt.page {
-			h = s.cached(h)
+			h = s.cached(rt.name, h)
 		}
 		s.router.Handle(rt.path, named(rt.name, h)).Methods(rt.method).Name(rt.name)
 	}
@@ -137,7 +137,7 @@ func New(opts Options) (*Server, error) {
 	if s.tmpl, err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.compress(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.router))))))
+	s.handler = s.observe(s.compress(s.fenced(s.sessions.LoadAndSave(s.identify(s.checkInput(s.fromCache(s.router)))))))
 	s.refreshTopics()
 	return s, nil
 }

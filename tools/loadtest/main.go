@@ -462,11 +462,11 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 // instances compares one instance with several under the same mixed load
 // and one publication a second.
 func (e *env) instances(d time.Duration, conns, n int) error {
-	fmt.Printf("\nMixed load: anonymous and signed-in article views, signed-in searches, one publication a second; %d connections in all, %s.\n\n", conns, d)
-	fmt.Printf("| instances | req/s (all instances) | p99 (worst instance) | publications | publication visible on every instance: median / max |\n| ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Printf("\nMixed load: anonymous and signed-in article views, signed-in searches, one publication a second; %d connections from %d wrk processes in all, %s.\n\n", conns, n, d)
+	fmt.Printf("| instances | req/s (all instances) | p99 (worst generator) | publications | publication visible on every instance: median / max |\n| ---: | ---: | ---: | ---: | ---: |\n")
 	var single float64
 	for _, k := range []int{1, n} {
-		r, lat, err := e.mixed(d, conns, k)
+		r, lat, err := e.mixed(d, conns, k, n)
 		if err != nil {
 			return err
 		}
@@ -491,7 +491,7 @@ func median(l []time.Duration) time.Duration {
 // through the first; it reports the summed throughput, the worst p99 and
 // how long each publication took to show on every instance, measured
 // from the moment the approval was sent.
-func (e *env) mixed(d time.Duration, conns, k int) (result, []time.Duration, error) {
+func (e *env) mixed(d time.Duration, conns, k, slots int) (result, []time.Duration, error) {
 	defer e.stopAll()
 	var bases []string
 	for range k {
@@ -536,15 +536,18 @@ end
 		defer pubWG.Done()
 		lat, pubErr = e.publishEverySecond(ctx, bases)
 	}()
-	per := max(1, conns/k)
-	results := make([]result, k)
-	errs := make([]error, k)
+	// The same load generators in every run (one wrk per slot, slots
+	// spread over the instances), so one instance and several are driven
+	// alike and pay the same for the generators on the same cores.
+	per := max(1, conns/slots)
+	results := make([]result, slots)
+	errs := make([]error, slots)
 	var wg sync.WaitGroup
-	for i, b := range bases {
+	for i := range slots {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = wrk(b, d, per, script)
+			results[i], errs[i] = wrk(bases[i%k], d, per, script)
 		}()
 	}
 	wg.Wait()
