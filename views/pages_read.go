@@ -17,6 +17,7 @@ import (
 	"hansewiki/wiki"
 	"hansewiki/wiki/search"
 	"hansewiki/wiki/textdiff"
+	"hansewiki/workflow"
 )
 
 const pageSize = 50
@@ -171,6 +172,19 @@ type articleModel struct {
 	LD map[string]any
 	// Similar experiences from other cities.
 	Similar []search.Hit
+	// Comments below the current revision, for members who may read it;
+	// CanHide: the reader administers the article's city. The edit and
+	// delete forms of a comment are personal parts (comments.go).
+	Comments   *workflow.CommentThread
+	CanHide    bool
+	CommentMax int
+}
+
+// commentItem is one comment with its page, for the article-comment
+// template.
+type commentItem struct {
+	M *articleModel
+	C *workflow.ArticleComment
 }
 
 // personalize adds what the user's roles allow on an article page.
@@ -208,6 +222,14 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.personalize(r, m)
+	if id := auth.FromContext(ctx); id != nil {
+		if m.Comments, err = s.workflow.ArticleComments(ctx, id, a.City, a.Slug); err != nil {
+			s.htmlError(w, r, err)
+			return
+		}
+		m.CanHide = s.auth.Can(id, auth.ManageCity, a.City)
+		m.CommentMax = workflow.MaxCommentRunes
+	}
 	m.LD = s.articleLD(a, m.Old != nil)
 	if m.Old == nil {
 		m.Similar = s.similarHits(r, a)

@@ -46,6 +46,7 @@ const (
 	markFlash   = "flash"   // the one-time message after a redirect
 	markWatch   = "watch"   // the watch form's state, argument: article ID
 	markPending = "pending" // the reader's view of an article's open changes, argument: article ID
+	markComment = "comment" // a comment's edit and delete forms for its author, argument: comment ID
 )
 
 // mark is the template function personal: the marker of name (and an
@@ -110,6 +111,9 @@ type filler struct {
 	r   *http.Request
 	ctx context.Context
 	id  *auth.Identity
+	// editable: the reader's comments still in their edit window, read
+	// at the first comment the page marks.
+	editable map[int64]string
 }
 
 func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
@@ -157,6 +161,29 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 			return
 		}
 		data = list
+	case markComment:
+		if f.id == nil {
+			return
+		}
+		if f.editable == nil {
+			m, err := s.workflow.EditableComments(f.ctx, f.id.UserID)
+			if err != nil { // a notice: the page works without it
+				s.log.Warn("reading editable comments", "err", err)
+			}
+			f.editable = m
+			if m == nil {
+				f.editable = map[int64]string{}
+			}
+		}
+		body, ok := f.editable[arg]
+		if !ok {
+			return
+		}
+		c := commentControls{ID: arg, Body: body}
+		if authMethod(f.ctx) != viaToken {
+			c.CSRF = s.csrfToken(f.r)
+		}
+		data = c
 	default:
 		s.log.Error("template marks an unknown personal part", "name", name)
 		return

@@ -18,6 +18,7 @@ import (
 
 	"hansewiki/auth"
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 )
 
 //go:embed templates
@@ -115,9 +116,10 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			}
 			return template.URL(v.Encode())
 		},
-		"add": func(a, b int) int { return a + b },
-		"has": func(list []string, s string) bool { return slices.Contains(list, s) },
-		"str": func(id int64) string { return strconv.FormatInt(id, 10) },
+		"add":         func(a, b int) int { return a + b },
+		"has":         func(list []string, s string) bool { return slices.Contains(list, s) },
+		"str":         func(id int64) string { return strconv.FormatInt(id, 10) },
+		"commentItem": func(m *articleModel, c *workflow.ArticleComment) commentItem { return commentItem{M: m, C: c} },
 		"age": func(t time.Time) string {
 			d := time.Since(t)
 			switch {

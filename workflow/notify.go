@@ -216,7 +216,7 @@ const maxUnread = 1000
 func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unread bool, limit int) ([]Notification, error) {
 	reader := s.Reader(id)
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
-			coalesce(r.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
+			coalesce(r.title, p.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
 			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
 		FROM notifications n
 		LEFT JOIN articles a ON a.id = n.article_id

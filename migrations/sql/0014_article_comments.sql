@@ -1,0 +1,19 @@
+-- Comments on articles (issue 13): members who may read an article discuss
+-- it below it, threaded one level (a reply's parent is a top-level
+-- comment). Authors edit or delete their own for 15 minutes; admins of the
+-- article's city hide one (audited). A deleted or hidden comment keeps its
+-- row so its replies keep their place.
+CREATE TABLE article_comments (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    article_id bigint NOT NULL REFERENCES articles (id),
+    parent_id  bigint REFERENCES article_comments (id),
+    author_id  bigint NOT NULL REFERENCES users (id),
+    body       text NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    edited_at  timestamptz,
+    deleted_at timestamptz,
+    hidden_at  timestamptz,
+    hidden_by  text NOT NULL DEFAULT ''
+);
+CREATE INDEX article_comments_article_idx ON article_comments (article_id, id);
+CREATE INDEX article_comments_author_idx ON article_comments (author_id, created_at);
