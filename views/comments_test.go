@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"hansewiki/wiki"
+	"hansewiki/workflow"
 )
 
 // commentItems: a public, a network and a Lübeck-only article, and a
@@ -265,6 +266,11 @@ func TestCommentNotifications(t *testing.T) {
 	if _, err := pool.Exec(ctx, `DELETE FROM notifications`); err != nil {
 		t.Fatal(err)
 	}
+	// With mail configured, those told who have an address get a mail.
+	s.workflow.Mail = &workflow.MailSettings{Host: "localhost", From: "wiki@example.org", BaseURL: "https://wiki.example.org"}
+	if _, err := pool.Exec(ctx, `UPDATE users SET email = username || '@example.org' WHERE username IN ('beobachter', 'fremder', 'schreiberin')`); err != nil {
+		t.Fatal(err)
+	}
 	if code, _ := postComment(t, s, cityComments, writer, `{"body":"Wer hat Erfahrung damit?"}`); code != 201 {
 		t.Fatalf("comment: %d", code)
 	}
@@ -280,6 +286,14 @@ func TestCommentNotifications(t *testing.T) {
 	}
 	if told["beobachter"] != 1 || told["verfasserin"] != 1 || told["fremder"] != 0 || told["schreiberin"] != 0 || len(told) != 2 {
 		t.Errorf("notified: %v, want beobachter and verfasserin once each", told)
+	}
+	var to, body string
+	if err := pool.QueryRow(ctx, `SELECT string_agg(to_addr, ','), min(body) FROM mail_queue`).Scan(&to, &body); err != nil {
+		t.Fatal(err)
+	}
+	if to != "beobachter@example.org" || !strings.Contains(body, "> Wer hat Erfahrung damit?") ||
+		!strings.Contains(body, "https://wiki.example.org/c/luebeck/stadtintern#comments-title") {
+		t.Errorf("mail to %q: %s", to, body)
 	}
 	// The notification centre names the article and links to the discussion.
 	tok := tokenOf(t, s, "beobachter")

@@ -195,6 +195,7 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 		excerpt = string([]rune(excerpt)[:200]) + "…"
 	}
 	told := map[int64]bool{writer.UserID: true}
+	mailed := false
 	for _, uid := range userIDs {
 		if told[uid] {
 			continue
@@ -207,10 +208,27 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 		if !ok {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment)
-			VALUES ($1, 'comment.created', $2, $3, $4)`, uid, a.ID, writer.Username, excerpt); err != nil {
+		var nid int64
+		var email string
+		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment)
+			VALUES ($1, 'comment.created', $2, $3, $4) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, a.ID, writer.Username, excerpt).Scan(&nid, &email); err != nil {
 			return err
 		}
+		if s.Mail == nil || email == "" {
+			continue
+		}
+		subject, text := s.Mail.composeComment(a, writer.Username, excerpt)
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, article_id)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			email, subject, text, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, a.ID); err != nil {
+			return err
+		}
+		mailed = true
+	}
+	if mailed {
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
+		return err
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hansewiki/wiki"
 )
 
 // MailChannel announces newly queued mail to every instance's mailer.
@@ -87,6 +89,20 @@ var mailTexts = map[string][2]string{
 	"change.published":         {"Veröffentlicht", "Published"},
 	"change.conflict":          {"Konflikt: bitte neu aufsetzen", "Conflict: please rebase"},
 	"change.comment":           {"Neuer Kommentar", "New comment"},
+	"comment.created":          {"Neuer Kommentar zu einem Artikel", "New comment on an article"},
+}
+
+// composeComment writes the mail of a comment on article a.
+func (m *MailSettings) composeComment(a *wiki.Article, actor, excerpt string) (subject, body string) {
+	t := mailTexts["comment.created"]
+	subject = fmt.Sprintf("[Hansewiki] %s: %s", t[0], a.Revision.Title)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%s/%s)\nvon / by: %s\n\n", t[0], a.Revision.Title, a.City, a.Slug, actor)
+	for _, line := range strings.Split(excerpt, "\n") {
+		b.WriteString("> " + strings.TrimRight(line, "\r") + "\n")
+	}
+	fmt.Fprintf(&b, "\n%s/c/%s/%s#comments-title\n\n-- \n%s / %s\nHansewiki – Smarte Hanse\n", m.BaseURL, a.City, a.Slug, t[0], t[1])
+	return subject, b.String()
 }
 
 // lastResortNote explains to a network admin why the mail reached them.
@@ -217,8 +233,14 @@ func (m *Mailer) SendDue(ctx context.Context) (int, error) {
 		}
 		for _, q := range due {
 			handled++
-			if m.mayKnow != nil && q.User != nil && q.Change != nil && q.Article != nil {
-				ok, err := m.mayKnow(ctx, tx, *q.User, *q.Change, *q.Article)
+			// A mail about an article without a change (a comment) is
+			// checked against the article as published.
+			if m.mayKnow != nil && q.User != nil && q.Article != nil {
+				var change int64
+				if q.Change != nil {
+					change = *q.Change
+				}
+				ok, err := m.mayKnow(ctx, tx, *q.User, change, *q.Article)
 				if err != nil {
 					return err
 				}

@@ -137,6 +137,15 @@ type subject struct {
 func (s *Service) subjectOf(ctx context.Context, q querier, changeID, articleID int64) (subject, error) {
 	var a subject
 	var vis string
+	if changeID == 0 { // about the article as published (a comment)
+		err := q.QueryRow(ctx, `SELECT a.city, p.visibility FROM articles a
+			JOIN revisions p ON p.id = a.published_revision_id WHERE a.id = $1`, articleID).Scan(&a.city, &vis)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return a, nil
+		}
+		a.found, a.vis = err == nil, wiki.Visibility(vis)
+		return a, err
+	}
 	err := q.QueryRow(ctx, `SELECT a.city, coalesce(p.visibility, r.visibility), c.author_id
 		FROM change_requests c
 		JOIN articles a ON a.id = c.article_id
