@@ -190,6 +190,19 @@ func proposeChanges(t *testing.T, base string) (inReview, conflict int64) {
 		t.Fatalf("second change from the same base: %s, want conflict", got.State)
 	}
 
+	// A comment and a reply below the article (issue 13): the author's
+	// edit controls and the city admin's hide button are checked too.
+	var top struct{ ID int64 }
+	status, body := author.sendJSON("POST", "/api/v1/articles/rostock/pegelsensoren-an-der-warnow/comments",
+		map[string]any{"body": "Wie habt ihr die **Sensoren** befestigt?"})
+	if json.Unmarshal([]byte(body), &top); status != 201 {
+		t.Fatalf("article comment: %d %s", status, body)
+	}
+	if status, body := admin.sendJSON("POST", "/api/v1/articles/rostock/pegelsensoren-an-der-warnow/comments",
+		map[string]any{"body": "An den Brückenpfeilern.", "parent": top.ID}); status != 201 {
+		t.Fatalf("article reply: %d %s", status, body)
+	}
+
 	// A word in the discussion, posted through the HTML form.
 	web := newClient(t, base)
 	web.login("autorin", testPassword)
