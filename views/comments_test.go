@@ -186,6 +186,10 @@ func TestCommentHidingByCityAdmins(t *testing.T) {
 	rostockAdmin := account(t, s, "rostockadmin", "admin", "rostock")
 	luebeckAdmin := account(t, s, "luebeckadmin", "admin", "luebeck")
 	netAdmin := account(t, s, "netzadmin", "admin", "*")
+	// The city admin watches the article and is told of comments.
+	if code := formPost(s, "/c/luebeck/netzwerkbericht/watch", luebeckAdmin, url.Values{"watch": {"on"}}); code != 303 {
+		t.Fatalf("watch: %d", code)
+	}
 	_, c1 := postComment(t, s, networkComments, member, `{"body":"Werbung"}`)
 	_, c2 := postComment(t, s, networkComments, member, `{"body":"Noch mehr Werbung"}`)
 	hide := func(c testComment) string {
@@ -217,6 +221,15 @@ func TestCommentHidingByCityAdmins(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("audit events for hiding: %d, want 2", n)
+	}
+	// The notifications no longer quote the hidden comments.
+	var quotes, told int
+	if err := s.store.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE comment <> ''), count(*) FROM notifications
+		WHERE kind = 'comment.created'`).Scan(&quotes, &told); err != nil {
+		t.Fatal(err)
+	}
+	if told != 2 || quotes != 0 {
+		t.Errorf("%d notifications, %d still quoting a hidden comment; want 2 and 0", told, quotes)
 	}
 	// A hidden comment with a reply stays as a placeholder above it.
 	_, top := postComment(t, s, networkComments, member, `{"body":"Beleidigend"}`)

@@ -175,7 +175,7 @@ func (s *Service) AddArticleComment(ctx context.Context, m Meta, city, slug, bod
 			return err
 		}
 		to = append(to, more...)
-		if err := s.notifyComment(ctx, tx, a, to, id, body); err != nil {
+		if err := s.notifyComment(ctx, tx, a, c.ID, to, id, body); err != nil {
 			return err
 		}
 		return commentChanged(ctx, tx, a)
@@ -188,7 +188,7 @@ func (s *Service) AddArticleComment(ctx context.Context, m Meta, city, slug, bod
 
 // notifyComment tells the recipients, but the writer and anyone who may
 // not read the article (mayKnow's rule), of a new comment.
-func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article, userIDs []int64, writer *auth.Identity, body string) error {
+func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article, cid int64, userIDs []int64, writer *auth.Identity, body string) error {
 	about := subject{found: true, city: a.City, vis: a.Revision.Visibility}
 	excerpt := body
 	if utf8.RuneCountInString(excerpt) > 200 {
@@ -210,9 +210,9 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 		}
 		var nid int64
 		var email string
-		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment)
-			VALUES ($1, 'comment.created', $2, $3, $4) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
-			uid, a.ID, writer.Username, excerpt).Scan(&nid, &email); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment, article_comment_id)
+			VALUES ($1, 'comment.created', $2, $3, $4, $5) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, a.ID, writer.Username, excerpt, cid).Scan(&nid, &email); err != nil {
 			return err
 		}
 		if s.Mail == nil || email == "" {
@@ -231,6 +231,13 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 		return err
 	}
 	return nil
+}
+
+// unquote removes a deleted or hidden comment's text from the
+// notifications that quote it.
+func unquote(ctx context.Context, tx pgx.Tx, cid int64) error {
+	_, err := tx.Exec(ctx, `UPDATE notifications SET comment = '' WHERE article_comment_id = $1`, cid)
+	return err
 }
 
 // commentChanged announces the article so every instance drops its pages.
@@ -294,6 +301,9 @@ func (s *Service) DeleteArticleComment(ctx context.Context, m Meta, cid int64) (
 		if _, err := tx.Exec(ctx, `UPDATE article_comments SET deleted_at = now() WHERE id = $1`, cid); err != nil {
 			return err
 		}
+		if err := unquote(ctx, tx, cid); err != nil {
+			return err
+		}
 		return commentChanged(ctx, tx, a)
 	})
 }
@@ -316,6 +326,9 @@ func (s *Service) HideArticleComment(ctx context.Context, m Meta, city, slug str
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("comment %d: %w", cid, wiki.ErrNotFound)
+		}
+		if err := unquote(ctx, tx, cid); err != nil {
+			return err
 		}
 		if err := s.auditObject(ctx, tx, m, "comment.hide", fmt.Sprintf("comment:%d", cid),
 			map[string]any{"article": a.City + "/" + a.Slug}); err != nil {

@@ -17,3 +17,8 @@ CREATE TABLE article_comments (
 );
 CREATE INDEX article_comments_article_idx ON article_comments (article_id, id);
 CREATE INDEX article_comments_author_idx ON article_comments (author_id, created_at);
+
+-- A notification of a comment quotes it; when the comment is deleted or
+-- hidden, the quote goes too.
+ALTER TABLE notifications ADD COLUMN article_comment_id bigint REFERENCES article_comments (id);
+CREATE INDEX notifications_article_comment_idx ON notifications (article_comment_id) WHERE article_comment_id IS NOT NULL;
