@@ -76,18 +76,26 @@ func (s *Service) ArticleComments(ctx context.Context, id *auth.Identity, city, 
 	if err != nil {
 		return nil, err
 	}
-	t := &CommentThread{Article: a}
-	top := map[int64]*ArticleComment{}
+	var shown []*ArticleComment
+	var bodies []string
 	for _, c := range all {
 		if c.Removed {
 			c.Body = ""
-		} else {
-			res, err := s.store.Preview(ctx, reader, a.City, a.Revision.Visibility, c.Body)
-			if err != nil {
-				return nil, err
-			}
-			c.HTML = template.HTML(res.HTML)
+			continue
 		}
+		shown = append(shown, c)
+		bodies = append(bodies, c.Body)
+	}
+	html, err := s.store.PreviewMany(ctx, reader, a.City, a.Revision.Visibility, bodies)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range shown {
+		c.HTML = template.HTML(html[i].HTML)
+	}
+	t := &CommentThread{Article: a}
+	top := map[int64]*ArticleComment{}
+	for _, c := range all {
 		if c.Parent == nil {
 			top[c.ID] = c
 			t.List = append(t.List, c)
