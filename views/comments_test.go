@@ -3,7 +3,10 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -402,5 +405,63 @@ func TestCommentControlsArePersonal(t *testing.T) {
 	postComment(t, s, networkComments, bernd, `{"body":"Neue Sicht"}`)
 	if page := send(s, "GET", path, anna, "", "").Body.String(); !strings.Contains(page, "Neue Sicht") {
 		t.Errorf("a new comment is missing from the cached page")
+	}
+}
+
+// With a session, the forms work as a browser uses them: a comment, a
+// reply and an edit through the page's forms, each with the CSRF token the
+// page (or its personal part) carries; without the token nothing is
+// written.
+func TestCommentFormsWithASession(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, commentItems...)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	account(t, s, "anna", "author", "luebeck")
+	c := signIn(t, srv.URL, "anna")
+	const path = "/c/luebeck/netzwerkbericht"
+	get := func() string {
+		t.Helper()
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	post := func(target string, v url.Values) int {
+		t.Helper()
+		resp, err := c.PostForm(srv.URL+target, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	page := get()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the article page")
+	}
+	if code := post(path+"/comments", url.Values{"body": {"Ohne Token"}}); code != 403 {
+		t.Errorf("a comment without CSRF token: %d, want 403", code)
+	}
+	if code := post(path+"/comments", url.Values{"csrf_token": {m[1]}, "body": {"Mit Token"}}); code != 200 {
+		t.Errorf("a comment (after its redirect): %d", code)
+	}
+	page = get()
+	if strings.Contains(page, "Ohne Token") || !strings.Contains(page, "Mit Token") {
+		t.Fatalf("the page after commenting")
+	}
+	edit := regexp.MustCompile(`action="(/comments/[0-9]+/edit)"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	if edit == nil || edit[2] != m[1] {
+		t.Fatalf("the author's edit form lacks its CSRF token: %v", edit)
+	}
+	if code := post(edit[1], url.Values{"csrf_token": {edit[2]}, "body": {"Mit Token, korrigiert"}}); code != 200 {
+		t.Errorf("the edit (after its redirect): %d", code)
+	}
+	if page = get(); !strings.Contains(page, "Mit Token, korrigiert") || !strings.Contains(page, "</span> "+s.catalogs["de"]["comments.edited"]+"</p>") {
+		t.Errorf("the page after the edit")
 	}
 }
