@@ -74,7 +74,7 @@ func allRoutes(t *testing.T, s *Server) []routeCase {
 var routeVar = regexp.MustCompile(`\{([a-z_]+)(?::[^}]*)?\}`)
 
 var sampleVars = map[string]string{"city": "luebeck", "slug": "quartiersbus-in-luebeck", "id": "1", "topic": "mobilitaet",
-	"user": "nobody", "action": "submit"}
+	"user": "nobody", "action": "submit", "aid": "1"}
 
 // concrete fills a template's variables with samples, and the variable
 // named bad (if any) with raw, already escaped, text.

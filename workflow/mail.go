@@ -90,6 +90,8 @@ var mailTexts = map[string][2]string{
 	"change.conflict":          {"Konflikt: bitte neu aufsetzen", "Conflict: please rebase"},
 	"change.comment":           {"Neuer Kommentar", "New comment"},
 	"comment.created":          {"Neuer Kommentar zu einem Artikel", "New comment on an article"},
+	"question.created":         {"Neue Frage: Wer hat Erfahrung?", "New question: who has experience?"},
+	"question.answered":        {"Neue Antwort auf Ihre Frage", "New answer to your question"},
 }
 
 // composeComment writes the mail of a comment on article a.
@@ -103,6 +105,15 @@ func (m *MailSettings) composeComment(a *wiki.Article, actor, excerpt string) (s
 	}
 	fmt.Fprintf(&b, "\n%s/c/%s/%s#comments-title\n\n-- \n%s / %s\nHansewiki – Smarte Hanse\n", m.BaseURL, a.City, a.Slug, t[0], t[1])
 	return subject, b.String()
+}
+
+// composeQuestion writes the mail about a question (new, or answered).
+func (m *MailSettings) composeQuestion(kind string, qid int64, title, actor string) (subject, body string) {
+	t := mailTexts[kind]
+	subject = fmt.Sprintf("[Hansewiki] %s: %s", t[0], title)
+	link := fmt.Sprintf("%s/questions/%d", m.BaseURL, qid)
+	body = fmt.Sprintf("%s: %s\nvon / by: %s\n\n%s\n\n-- \n%s / %s\nHansewiki – Smarte Hanse\n", t[0], title, actor, link, t[0], t[1])
+	return subject, body
 }
 
 // lastResortNote explains to a network admin why the mail reached them.

@@ -182,9 +182,11 @@ type Notification struct {
 	ID       int64
 	Kind     string
 	ChangeID *int64
-	City     string
-	Slug     string
-	Title    string
+	// QuestionID names the question of a "question.*" notification.
+	QuestionID *int64
+	City       string
+	Slug       string
+	Title      string
 	// Actor is who acted, by display name (the user name without one).
 	Actor string
 	// Comment is the reviewer's reason that came with a decision.
@@ -224,27 +226,29 @@ const maxUnread = 1000
 // sees the notifications about it.
 func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unread bool, limit int) ([]Notification, error) {
 	reader := s.Reader(id)
-	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, coalesce(a.city, ''), coalesce(a.slug, ''),
-			coalesce(r.title, p.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
+	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, n.question_id, coalesce(a.city, ''), coalesce(a.slug, ''),
+			coalesce(r.title, p.title, q.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
 			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
 		FROM notifications n
 		LEFT JOIN articles a ON a.id = n.article_id
 		LEFT JOIN change_requests c ON c.id = n.change_id
 		LEFT JOIN revisions r ON r.id = c.revision_id
 		LEFT JOIN revisions p ON p.id = a.published_revision_id
+		LEFT JOIN questions q ON q.id = n.question_id
 		WHERE n.user_id = $1 AND (NOT $2 OR n.read_at IS NULL)
 		ORDER BY n.id DESC`, id.UserID, unread)
 	var out []Notification
 	var n Notification
 	var vis string
 	var own bool
-	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.Kind, &n.ChangeID, &n.City, &n.Slug, &n.Title, &n.Actor, &n.Comment,
+	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.Kind, &n.ChangeID, &n.QuestionID, &n.City, &n.Slug, &n.Title, &n.Actor, &n.Comment,
 		&n.CreatedAt, &n.Read, &vis, &own}, func() error {
 		if len(out) >= limit {
 			return errEnough
 		}
 		// Feedback on the accessibility statement names no article.
-		if own || n.Kind == "feedback" || reader.CanRead(n.City, wiki.Visibility(vis)) {
+		// Questions are network-visible: every member reads them.
+		if own || n.Kind == "feedback" || (n.QuestionID != nil && reader.Member) || reader.CanRead(n.City, wiki.Visibility(vis)) {
 			out = append(out, n)
 		}
 		return nil

@@ -1,0 +1,425 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+)
+
+// Questions across cities ("Wer hat Erfahrung mit …?", issue 13). They are
+// network-visible: every member reads them, anonymous visitors none. An
+// answer's article links are shown only to readers who may read them.
+
+// Limits of a question and an answer, in bytes of Markdown.
+const (
+	MaxQuestionTitle = 200
+	MaxQuestionBody  = 20000
+	MaxAnswerBody    = 20000
+	maxAnswerLinks   = 20
+)
+
+// Question is one question with its answers.
+type Question struct {
+	ID        int64     `json:"id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Topics    []string  `json:"topics"`
+	Cities    []string  `json:"cities"`
+	Author    string    `json:"author"`
+	AuthorID  int64     `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	Answers   []Answer  `json:"answers"`
+	// Open: no answer is marked helpful yet.
+	Open bool `json:"open"`
+}
+
+// Answer is a member's answer to a question.
+type Answer struct {
+	ID       int64     `json:"id"`
+	Author   string    `json:"author"`
+	Body     string    `json:"body"`
+	Articles []string  `json:"articles"`
+	Helpful  bool      `json:"helpful"`
+	Created  time.Time `json:"created_at"`
+	// Links are the linked articles the reader may read, with titles.
+	Links []AnswerLink `json:"-"`
+}
+
+// AnswerLink is a linked article the reader may read.
+type AnswerLink struct {
+	City, Slug, Title string
+}
+
+// QuestionFilter narrows the list of questions.
+type QuestionFilter struct {
+	Topic, City string
+	OpenOnly    bool
+	Limit       int
+}
+
+// NewQuestion is what a member asks.
+type NewQuestion struct {
+	Title, Body    string
+	Topics, Cities []string
+}
+
+func member(id *auth.Identity) error {
+	if id == nil {
+		return auth.ErrUnauthenticated
+	}
+	return nil
+}
+
+func tooLong(field string, n int) *wiki.InvalidError {
+	return &wiki.InvalidError{Field: field, Key: "text.too_long", Message: fmt.Sprintf("%s is longer than %d bytes", field, n), TooLarge: true}
+}
+
+// Ask records a question and notifies the authors and reviewers of the
+// cities it asks (of every city when it names none) and the watchers of its
+// topics, in one transaction.
+func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, error) {
+	if err := member(m.Identity); err != nil {
+		return nil, err
+	}
+	q.Title = strings.TrimSpace(q.Title)
+	switch {
+	case q.Title == "":
+		return nil, &wiki.InvalidError{Field: "title", Key: "title.required", Message: "title is required"}
+	case len(q.Title) > MaxQuestionTitle:
+		return nil, tooLong("title", MaxQuestionTitle)
+	case len(q.Body) > MaxQuestionBody:
+		return nil, tooLong("body", MaxQuestionBody)
+	case !utf8.ValidString(q.Title) || !utf8.ValidString(q.Body) || strings.ContainsRune(q.Title+q.Body, 0):
+		return nil, &wiki.InvalidError{Field: "body", Key: "text.invalid", Message: "text is not valid UTF-8"}
+	case len(q.Topics) == 0:
+		return nil, &wiki.InvalidError{Field: "topics", Key: "topic.unknown", Message: "at least one topic is required"}
+	}
+	q.Topics, q.Cities = compact(q.Topics), compact(q.Cities)
+	var out *Question
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM topics WHERE slug = ANY($1)`, q.Topics).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(q.Topics) {
+			return &wiki.InvalidError{Field: "topics", Key: "topic.unknown", Message: "unknown topic"}
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cities WHERE slug = ANY($1)`, q.Cities).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(q.Cities) {
+			return &wiki.InvalidError{Field: "cities", Key: "city.unknown", Message: "unknown city"}
+		}
+		var qid int64
+		if err := tx.QueryRow(ctx, `INSERT INTO questions (author_id, title, body, topics, cities) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			m.Identity.UserID, q.Title, q.Body, q.Topics, q.Cities).Scan(&qid); err != nil {
+			return err
+		}
+		to, err := s.questionRecipients(ctx, tx, q.Topics, q.Cities, m.Identity.UserID)
+		if err != nil {
+			return err
+		}
+		if err := s.notifyQuestion(ctx, tx, to, "question.created", qid, q.Title, m.Identity.Username); err != nil {
+			return err
+		}
+		out, err = questionByID(ctx, tx, qid)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.questionAnswers(ctx, m.Identity, out)
+}
+
+func compact(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// questionRecipients are the authors and reviewers of the cities asked
+// (every city when none is named) and the watchers of the topics, enabled
+// accounts other than the asker.
+func (s *Service) questionRecipients(ctx context.Context, tx pgx.Tx, topics, cities []string, asker int64) ([]int64, error) {
+	if len(cities) == 0 {
+		rows, _ := tx.Query(ctx, `SELECT slug FROM cities ORDER BY slug`)
+		all, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, err
+		}
+		cities = all
+	}
+	var names []string
+	for _, c := range cities {
+		for _, a := range []auth.Action{auth.CreateArticle, auth.ReviewChange} {
+			for _, h := range s.perm.Holders(a, c) {
+				// Network admins hold every action everywhere; they are
+				// asked only when they hold a role in the city itself.
+				if !h.NetworkOnly {
+					names = append(names, h.Username)
+				}
+			}
+		}
+	}
+	to, err := activeUsers(ctx, tx, names, asker)
+	if err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT w.user_id FROM topic_watches w JOIN users u ON u.id = w.user_id
+		WHERE w.topic = ANY($1) AND NOT u.disabled AND u.id <> $2`, topics, asker)
+	watchers, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	to = append(to, watchers...)
+	slices.Sort(to)
+	return slices.Compact(to), nil
+}
+
+// notifyQuestion writes the in-app notifications and queues mail, as
+// notify does for changes. Questions are network-visible: every member may
+// be told.
+func (s *Service) notifyQuestion(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, qid int64, title, actor string) error {
+	for _, uid := range userIDs {
+		var nid int64
+		var email string
+		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, question_id, actor) VALUES ($1, $2, $3, $4)
+			RETURNING id, (SELECT email FROM users WHERE id = $1)`, uid, kind, qid, actor).Scan(&nid, &email)
+		if err != nil {
+			return err
+		}
+		if s.Mail == nil || email == "" {
+			continue
+		}
+		subject, body := s.Mail.composeQuestion(kind, qid, title, actor)
+		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id)
+			VALUES ($1, $2, $3, $4, $5)`, email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid); err != nil {
+			return err
+		}
+	}
+	if s.Mail != nil && len(userIDs) > 0 {
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
+		return err
+	}
+	return nil
+}
+
+const questionColumns = `q.id, q.title, q.body, q.topics, q.cities, u.username, q.author_id, q.created_at,
+	NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful)`
+
+func scanQuestion(row pgx.CollectableRow) (*Question, error) {
+	q := &Question{}
+	err := row.Scan(&q.ID, &q.Title, &q.Body, &q.Topics, &q.Cities, &q.Author, &q.AuthorID, &q.CreatedAt, &q.Open)
+	return q, err
+}
+
+func questionByID(ctx context.Context, db querier, qid int64) (*Question, error) {
+	rows, _ := db.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id WHERE q.id = $1`, qid)
+	q, err := pgx.CollectExactlyOneRow(rows, scanQuestion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, wiki.ErrNotFound
+	}
+	return q, err
+}
+
+// Question returns a question with its answers for a member.
+func (s *Service) Question(ctx context.Context, id *auth.Identity, qid int64) (*Question, error) {
+	if err := member(id); err != nil {
+		return nil, wiki.ErrNotFound
+	}
+	q, err := questionByID(ctx, s.pool, qid)
+	if err != nil {
+		return nil, err
+	}
+	return q, s.questionAnswers(ctx, id, q)
+}
+
+// Questions lists questions, newest first, for a member.
+func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFilter) ([]*Question, error) {
+	if err := member(id); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 200
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id
+		WHERE ($1 = '' OR $1 = ANY(q.topics))
+		  AND ($2 = '' OR $2 = ANY(q.cities) OR q.cities = '{}')
+		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))
+		ORDER BY q.id DESC LIMIT $4`, f.Topic, f.City, f.OpenOnly, f.Limit)
+	list, err := pgx.CollectRows(rows, scanQuestion)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range list {
+		q.Answers = []Answer{}
+	}
+	return list, nil
+}
+
+// questionAnswers loads q's answers; each answer's articles are those the
+// reader may read now, the others are left out (never named, never titled).
+func (s *Service) questionAnswers(ctx context.Context, id *auth.Identity, q *Question) error {
+	reader := s.Reader(id)
+	rows, _ := s.pool.Query(ctx, `SELECT a.id, u.username, a.body, a.helpful, a.created_at
+		FROM question_answers a JOIN users u ON u.id = a.author_id WHERE a.question_id = $1 ORDER BY a.id`, q.ID)
+	answers, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Answer, error) {
+		var a Answer
+		err := row.Scan(&a.ID, &a.Author, &a.Body, &a.Helpful, &a.Created)
+		a.Articles = []string{}
+		return a, err
+	})
+	if err != nil {
+		return err
+	}
+	byID := map[int64]int{}
+	ids := make([]int64, len(answers))
+	for i, a := range answers {
+		byID[a.ID], ids[i] = i, a.ID
+	}
+	rows, _ = s.pool.Query(ctx, `SELECT l.answer_id, ar.city, ar.slug, coalesce(p.title, ''), coalesce(p.visibility, '')
+		FROM question_answer_articles l
+		JOIN articles ar ON ar.id = l.article_id
+		LEFT JOIN revisions p ON p.id = ar.published_revision_id
+		WHERE l.answer_id = ANY($1) ORDER BY l.answer_id, l.position`, ids)
+	var aid int64
+	var l AnswerLink
+	var vis string
+	_, err = pgx.ForEachRow(rows, []any{&aid, &l.City, &l.Slug, &l.Title, &vis}, func() error {
+		if vis != "" && reader.CanRead(l.City, wiki.Visibility(vis)) {
+			a := &answers[byID[aid]]
+			a.Articles = append(a.Articles, l.City+"/"+l.Slug)
+			a.Links = append(a.Links, l)
+		}
+		return nil
+	})
+	q.Answers = answers
+	return err
+}
+
+// Answer records a member's answer with links to articles the member may
+// read ("city/slug"), and tells the asker.
+func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, articles []string) (*Question, error) {
+	if err := member(m.Identity); err != nil {
+		return nil, err
+	}
+	switch {
+	case strings.TrimSpace(body) == "":
+		return nil, &wiki.InvalidError{Field: "body", Key: "body.required", Message: "body is required"}
+	case len(body) > MaxAnswerBody:
+		return nil, tooLong("body", MaxAnswerBody)
+	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
+		return nil, &wiki.InvalidError{Field: "body", Key: "text.invalid", Message: "text is not valid UTF-8"}
+	case len(articles) > maxAnswerLinks:
+		return nil, &wiki.InvalidError{Field: "articles", Key: "text.too_long", Message: "too many articles"}
+	}
+	reader := s.Reader(m.Identity)
+	var linked []int64
+	for _, ref := range compact(articles) {
+		city, slug, ok := strings.Cut(ref, "/")
+		if !ok {
+			return nil, &wiki.InvalidError{Field: "articles", Key: "article.unknown", Message: "articles are city/slug"}
+		}
+		a, err := s.store.Article(ctx, reader, city, slug)
+		if errors.Is(err, wiki.ErrNotFound) {
+			// One the answerer may not read is as unknown as a missing one.
+			return nil, &wiki.InvalidError{Field: "articles", Key: "article.unknown", Message: "unknown article " + ref}
+		}
+		if err != nil {
+			return nil, err
+		}
+		linked = append(linked, a.ID)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q, err := questionByID(ctx, tx, qid)
+		if err != nil {
+			return err
+		}
+		var aid int64
+		if err := tx.QueryRow(ctx, `INSERT INTO question_answers (question_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`,
+			qid, m.Identity.UserID, body).Scan(&aid); err != nil {
+			return err
+		}
+		for i, art := range linked {
+			if _, err := tx.Exec(ctx, `INSERT INTO question_answer_articles (answer_id, position, article_id) VALUES ($1, $2, $3)`, aid, i, art); err != nil {
+				return err
+			}
+		}
+		if q.AuthorID == m.Identity.UserID {
+			return nil
+		}
+		to, err := activeUsers(ctx, tx, []string{q.Author}, m.Identity.UserID)
+		if err != nil {
+			return err
+		}
+		return s.notifyQuestion(ctx, tx, to, "question.answered", qid, q.Title, m.Identity.Username)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Question(ctx, m.Identity, qid)
+}
+
+// MarkHelpful marks an answer helpful (or not): only the asker may.
+func (s *Service) MarkHelpful(ctx context.Context, m Meta, qid, aid int64, helpful bool) (*Question, error) {
+	if err := member(m.Identity); err != nil {
+		return nil, err
+	}
+	q, err := questionByID(ctx, s.pool, qid)
+	if err != nil {
+		return nil, err
+	}
+	if q.AuthorID != m.Identity.UserID {
+		return nil, wiki.ErrForbidden
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE question_answers SET helpful = $3 WHERE id = $2 AND question_id = $1`, qid, aid, helpful)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, wiki.ErrNotFound
+	}
+	return s.Question(ctx, m.Identity, qid)
+}
+
+// WatchTopic starts or stops watching a topic: its new questions reach
+// the watcher.
+func (s *Service) WatchTopic(ctx context.Context, id *auth.Identity, topic string, on bool) error {
+	if err := member(id); err != nil {
+		return err
+	}
+	if _, err := s.store.Topic(ctx, topic); err != nil {
+		return err
+	}
+	var err error
+	if on {
+		_, err = s.pool.Exec(ctx, `INSERT INTO topic_watches (user_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id.UserID, topic)
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM topic_watches WHERE user_id = $1 AND topic = $2`, id.UserID, topic)
+	}
+	return err
+}
+
+// WatchingTopic reports whether the user watches the topic.
+func (s *Service) WatchingTopic(ctx context.Context, id *auth.Identity, topic string) (bool, error) {
+	if id == nil {
+		return false, nil
+	}
+	var on bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM topic_watches WHERE user_id = $1 AND topic = $2)`, id.UserID, topic).Scan(&on)
+	return on, err
+}
