@@ -134,6 +134,8 @@ func (s *Server) citiesPage(w http.ResponseWriter, r *http.Request) {
 
 type cityModel struct {
 	Page
+	// Questions are the open questions to the city (members only).
+	Questions []*workflow.Question
 	CanCreate bool
 	City      wiki.City
 	Articles  []wiki.ArticleSummary
@@ -150,6 +152,10 @@ func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
 	m.Nav = "cities"
 	m.Title = city.Name
 	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{City: city.Slug}); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	if m.Questions, err = s.openQuestions(r, workflow.QuestionFilter{City: city.Slug}); err != nil {
 		s.htmlError(w, r, err)
 		return
 	}
@@ -413,8 +419,10 @@ func (s *Server) topicsPage(w http.ResponseWriter, r *http.Request) {
 
 type topicModel struct {
 	Page
-	Topic  wiki.Topic
-	Status string
+	// Questions are the topic's open questions (members only).
+	Questions []*workflow.Question
+	Topic     wiki.Topic
+	Status    string
 	// Reports compares the topic's experience reports across cities,
 	// sorted by Sort (descending when Desc).
 	Reports []wiki.Report
@@ -496,6 +504,10 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request) {
 	m.Nav = "topics"
 	m.Title = t.Name(language(r))
 	if m.Status, m.Sort, m.Desc, m.Reports, err = s.topicReports(r, t.Slug); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	if m.Questions, err = s.openQuestions(r, workflow.QuestionFilter{Topic: t.Slug}); err != nil {
 		s.htmlError(w, r, err)
 		return
 	}

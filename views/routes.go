@@ -95,6 +95,13 @@ func (s *Server) routes() []route {
 		{"review", "GET", "/review", member, false, s.reviewQueue},
 		{"notifications", "GET", "/notifications", member, false, s.notificationsPage},
 		{"notifications.read", "POST", "/notifications/read", member, false, s.notificationsRead},
+		// Questions across cities (issue 13): members only, never cached.
+		{"questions", "GET", "/questions", member, false, s.questionsPage},
+		{"questions.post", "POST", "/questions", member, false, s.questionAsk},
+		{"question", "GET", "/questions/{id:[0-9]+}", member, false, s.questionPage},
+		{"question.answer", "POST", "/questions/{id:[0-9]+}/answers", member, false, s.questionAnswer},
+		{"question.helpful", "POST", "/questions/{id:[0-9]+}/answers/{aid:[0-9]+}/helpful", member, false, s.questionHelpful},
+		{"topic.watch", "POST", "/topics/{topic}/watch", member, false, s.topicWatch},
 		{"audit", "GET", "/admin/audit", can(auth.ReadAudit), false, s.auditPage},
 		{"audit.csv", "GET", "/admin/audit.csv", can(auth.ReadAudit), false, s.auditCSV},
 

@@ -80,7 +80,7 @@ func member(id *auth.Identity) error {
 }
 
 func tooLong(field string, n int) *wiki.InvalidError {
-	return &wiki.InvalidError{Field: field, Key: "text.too_long", Message: fmt.Sprintf("%s is longer than %d bytes", field, n), TooLarge: true}
+	return &wiki.InvalidError{Field: field, Key: "question.length", Args: []any{n}, Message: fmt.Sprintf("%s is longer than %d bytes", field, n), TooLarge: true}
 }
 
 // Ask records a question and notifies the authors and reviewers of the
@@ -93,15 +93,15 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 	q.Title = strings.TrimSpace(q.Title)
 	switch {
 	case q.Title == "":
-		return nil, &wiki.InvalidError{Field: "title", Key: "title.required", Message: "title is required"}
+		return nil, &wiki.InvalidError{Field: "title", Key: "title.missing", Message: "title is required"}
 	case len(q.Title) > MaxQuestionTitle:
 		return nil, tooLong("title", MaxQuestionTitle)
 	case len(q.Body) > MaxQuestionBody:
 		return nil, tooLong("body", MaxQuestionBody)
 	case !utf8.ValidString(q.Title) || !utf8.ValidString(q.Body) || strings.ContainsRune(q.Title+q.Body, 0):
-		return nil, &wiki.InvalidError{Field: "body", Key: "text.invalid", Message: "text is not valid UTF-8"}
+		return nil, &wiki.InvalidError{Field: "body", Key: "utf8", Message: "text is not valid UTF-8"}
 	case len(q.Topics) == 0:
-		return nil, &wiki.InvalidError{Field: "topics", Key: "topic.unknown", Message: "at least one topic is required"}
+		return nil, &wiki.InvalidError{Field: "topics", Key: "question.topics", Message: "at least one topic is required"}
 	}
 	q.Topics, q.Cities = compact(q.Topics), compact(q.Cities)
 	var out *Question
@@ -111,7 +111,7 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 			return err
 		}
 		if n != len(q.Topics) {
-			return &wiki.InvalidError{Field: "topics", Key: "topic.unknown", Message: "unknown topic"}
+			return &wiki.InvalidError{Field: "topics", Key: "topics.unknown", Message: "unknown topic"}
 		}
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cities WHERE slug = ANY($1)`, q.Cities).Scan(&n); err != nil {
 			return err
@@ -129,6 +129,9 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 			return err
 		}
 		if err := s.notifyQuestion(ctx, tx, to, "question.created", qid, q.Title, m.Identity.Username); err != nil {
+			return err
+		}
+		if err := questionsChanged(ctx, tx); err != nil {
 			return err
 		}
 		out, err = questionByID(ctx, tx, qid)
@@ -319,25 +322,25 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 	}
 	switch {
 	case strings.TrimSpace(body) == "":
-		return nil, &wiki.InvalidError{Field: "body", Key: "body.required", Message: "body is required"}
+		return nil, &wiki.InvalidError{Field: "body", Key: "answer.empty", Message: "body is required"}
 	case len(body) > MaxAnswerBody:
 		return nil, tooLong("body", MaxAnswerBody)
 	case !utf8.ValidString(body) || strings.ContainsRune(body, 0):
-		return nil, &wiki.InvalidError{Field: "body", Key: "text.invalid", Message: "text is not valid UTF-8"}
+		return nil, &wiki.InvalidError{Field: "body", Key: "utf8", Message: "text is not valid UTF-8"}
 	case len(articles) > maxAnswerLinks:
-		return nil, &wiki.InvalidError{Field: "articles", Key: "text.too_long", Message: "too many articles"}
+		return nil, &wiki.InvalidError{Field: "articles", Key: "answer.links", Message: "too many articles"}
 	}
 	reader := s.Reader(m.Identity)
 	var linked []int64
 	for _, ref := range compact(articles) {
 		city, slug, ok := strings.Cut(ref, "/")
 		if !ok {
-			return nil, &wiki.InvalidError{Field: "articles", Key: "article.unknown", Message: "articles are city/slug"}
+			return nil, &wiki.InvalidError{Field: "articles", Key: "answer.article", Message: "articles are city/slug"}
 		}
 		a, err := s.store.Article(ctx, reader, city, slug)
 		if errors.Is(err, wiki.ErrNotFound) {
 			// One the answerer may not read is as unknown as a missing one.
-			return nil, &wiki.InvalidError{Field: "articles", Key: "article.unknown", Message: "unknown article " + ref}
+			return nil, &wiki.InvalidError{Field: "articles", Key: "answer.article", Message: "unknown article " + ref}
 		}
 		if err != nil {
 			return nil, err
@@ -386,14 +389,28 @@ func (s *Service) MarkHelpful(ctx context.Context, m Meta, qid, aid int64, helpf
 	if q.AuthorID != m.Identity.UserID {
 		return nil, wiki.ErrForbidden
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE question_answers SET helpful = $3 WHERE id = $2 AND question_id = $1`, qid, aid, helpful)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE question_answers SET helpful = $3 WHERE id = $2 AND question_id = $1`, qid, aid, helpful)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return wiki.ErrNotFound
+		}
+		return questionsChanged(ctx, tx)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if tag.RowsAffected() == 0 {
-		return nil, wiki.ErrNotFound
-	}
 	return s.Question(ctx, m.Identity, qid)
+}
+
+// questionsChanged tells every instance that the lists of open questions
+// on cached topic and city pages are stale (they are flushed with the
+// pages after a publication).
+func questionsChanged(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, wiki.PublishedChannel, wiki.AnyChange)
+	return err
 }
 
 // WatchTopic starts or stops watching a topic: its new questions reach

@@ -1,0 +1,183 @@
+package views
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"hansewiki/auth"
+	"hansewiki/wiki"
+	"hansewiki/wiki/markdown"
+	"hansewiki/workflow"
+)
+
+// Question pages (issue 13): members only, rendered per request (never
+// from the page cache), as the asker's "hilfreich" buttons are theirs.
+
+type questionsModel struct {
+	Page
+	Questions []*workflow.Question
+	Topics    []wiki.Topic
+	Cities    []wiki.City
+	Topic     string
+	City      string
+	OpenOnly  bool
+	// Watching: the user watches Topic.
+	Watching bool
+	Error    string
+	Form     workflow.NewQuestion
+}
+
+type questionModel struct {
+	Page
+	Q       *workflow.Question
+	Body    template.HTML
+	Answers []renderedAnswer
+	Asker   bool
+	Error   string
+	Form    answerBody
+}
+
+type renderedAnswer struct {
+	workflow.Answer
+	HTML template.HTML
+}
+
+// renderText renders a member's Markdown through the articles' sanitizing
+// renderer. Wiki links resolve to articles the reader may read, never
+// with another article's title.
+func (s *Server) renderText(r *http.Request, src string) template.HTML {
+	reader := s.workflow.Reader(auth.FromContext(r.Context()))
+	res, err := s.store.Renderer().RenderContext(r.Context(), []byte(src), "", func(targets []markdown.Link) ([]markdown.Target, error) {
+		out := make([]markdown.Target, len(targets))
+		for i, l := range targets {
+			_, err := s.store.Article(r.Context(), reader, l.City, l.Slug)
+			out[i].Exists = err == nil
+		}
+		return out, nil
+	})
+	if err != nil {
+		s.log.Warn("rendering a question", "err", err)
+		return template.HTML(template.HTMLEscapeString(src))
+	}
+	return template.HTML(res.HTML)
+}
+
+func (s *Server) questionsPage(w http.ResponseWriter, r *http.Request) {
+	s.showQuestions(w, r, http.StatusOK, "", workflow.NewQuestion{})
+}
+
+func (s *Server) showQuestions(w http.ResponseWriter, r *http.Request, status int, formErr string, form workflow.NewQuestion) {
+	id := auth.FromContext(r.Context())
+	q := r.URL.Query()
+	m := &questionsModel{Topic: q.Get("topic"), City: q.Get("city"), OpenOnly: q.Get("open") != "0", Error: formErr, Form: form}
+	m.Nav, m.Title = "questions", s.catalogs[language(r)].T("questions.title")
+	var err error
+	if m.Topics, err = s.store.Topics(r.Context()); err == nil {
+		m.Cities, err = s.store.Cities(r.Context())
+	}
+	if err == nil {
+		m.Questions, err = s.workflow.Questions(r.Context(), id, workflow.QuestionFilter{Topic: m.Topic, City: m.City, OpenOnly: m.OpenOnly})
+	}
+	if err == nil && m.Topic != "" {
+		m.Watching, err = s.workflow.WatchingTopic(r.Context(), id, m.Topic)
+	}
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.render(w, r, status, "questions", m)
+}
+
+func (s *Server) questionAsk(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	form := workflow.NewQuestion{Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body"),
+		Topics: r.PostForm["topics"], Cities: r.PostForm["cities"]}
+	q, err := s.workflow.Ask(r.Context(), s.meta(r), form)
+	var inv *wiki.InvalidError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, s.url("question", "id", strconv.FormatInt(q.ID, 10)), http.StatusSeeOther)
+	case errors.As(err, &inv):
+		s.showQuestions(w, r, http.StatusUnprocessableEntity, s.catalogs[language(r)].errorText(err), form)
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+func (s *Server) questionPage(w http.ResponseWriter, r *http.Request) {
+	s.showQuestion(w, r, http.StatusOK, "", answerBody{})
+}
+
+func (s *Server) showQuestion(w http.ResponseWriter, r *http.Request, status int, formErr string, form answerBody) {
+	id := auth.FromContext(r.Context())
+	q, err := s.workflow.Question(r.Context(), id, pathID(r, "id"))
+	if err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	m := &questionModel{Q: q, Body: s.renderText(r, q.Body), Asker: id != nil && id.UserID == q.AuthorID, Error: formErr, Form: form}
+	m.Nav, m.Title = "questions", q.Title
+	for _, a := range q.Answers {
+		m.Answers = append(m.Answers, renderedAnswer{Answer: a, HTML: s.renderText(r, a.Body)})
+	}
+	s.render(w, r, status, "question", m)
+}
+
+func (s *Server) questionAnswer(w http.ResponseWriter, r *http.Request) {
+	form := answerBody{Body: r.PostFormValue("body")}
+	for _, l := range strings.Fields(r.PostFormValue("articles")) {
+		form.Articles = append(form.Articles, l)
+	}
+	_, err := s.workflow.Answer(r.Context(), s.meta(r), pathID(r, "id"), form.Body, form.Articles)
+	var inv *wiki.InvalidError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, s.url("question", "id", mux.Vars(r)["id"])+"#antworten", http.StatusSeeOther)
+	case errors.As(err, &inv):
+		s.showQuestion(w, r, http.StatusUnprocessableEntity, s.catalogs[language(r)].errorText(err), form)
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+func (s *Server) questionHelpful(w http.ResponseWriter, r *http.Request) {
+	on := r.PostFormValue("helpful") != "off"
+	if _, err := s.workflow.MarkHelpful(r.Context(), s.meta(r), pathID(r, "id"), pathID(r, "aid"), on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, s.url("question", "id", mux.Vars(r)["id"])+"#antwort-"+mux.Vars(r)["aid"], http.StatusSeeOther)
+}
+
+// topicWatch starts or stops watching a topic (form field "watch").
+func (s *Server) topicWatch(w http.ResponseWriter, r *http.Request) {
+	topic := mux.Vars(r)["topic"]
+	on := r.PostFormValue("watch") == "on"
+	if err := s.workflow.WatchTopic(r.Context(), auth.FromContext(r.Context()), topic, on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	key := "topic.watch_stopped"
+	if on {
+		key = "topic.watch_started"
+	}
+	s.flash(w, r, key, s.url("questions")+"?topic="+topic)
+}
+
+// openQuestions lists up to ten open questions for a topic or city page;
+// none for anonymous visitors. The pages are cached per role set, which
+// is fine: every member sees the same questions, and asking or marking an
+// answer helpful flushes the cache (workflow.questionsChanged).
+func (s *Server) openQuestions(r *http.Request, f workflow.QuestionFilter) ([]*workflow.Question, error) {
+	id := auth.FromContext(r.Context())
+	if id == nil {
+		return nil, nil
+	}
+	f.OpenOnly, f.Limit = true, 10
+	return s.workflow.Questions(r.Context(), id, f)
+}
