@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,5 +159,171 @@ func TestQuestionsReachTheAskedCitiesAndTopicWatchers(t *testing.T) {
 	page := getPage(t, signIn(t, srv.URL, "themenfan"), srv.URL+"/notifications")
 	if !strings.Contains(page, `href="/questions/`+strconv.FormatInt(q1, 10)+`"`) {
 		t.Errorf("the notifications page does not link the question: %.3000s", page)
+	}
+}
+
+func TestAnswersLinkOnlyReadableArticlesAndOnlyTheAskerMarksHelpful(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, questionItems...)
+	asker := account(t, s, "fragerin")
+	rostocker := account(t, s, "rostocker", "author", "rostock")
+	outsider := account(t, s, "aussenstehend")
+	rec := send(s, "POST", "/api/v1/questions", asker, "application/json",
+		`{"title":"Wer hat Erfahrung mit Rufbussen?","body":"**fett**\n\n<script>alert(1)</script> <a href=\"javascript:alert(2)\">x</a> <img src=x onerror=alert(3)>","topics":["mobilitaet"],"cities":["rostock"]}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("ask: %d %s", rec.Code, rec.Body)
+	}
+	qid := strconv.FormatInt(decodeQuestion(t, rec, rec.Body.String()).ID, 10)
+
+	// A member may not link an article they may not read (city-only in Rostock).
+	if rec := send(s, "POST", "/api/v1/questions/"+qid+"/answers", outsider, "application/json",
+		`{"body":"Siehe dort","articles":["rostock/geheimer-rostocker-plan"]}`); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("linking an unreadable article: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send(s, "POST", "/api/v1/questions/"+qid+"/answers", outsider, "application/json",
+		`{"body":"x","articles":["luebeck/gibt-es-nicht"]}`); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("linking a missing article: %d", rec.Code)
+	}
+	// The Rostock author links their city-only article and a public one.
+	rec = send(s, "POST", "/api/v1/questions/"+qid+"/answers", rostocker, "application/json",
+		`{"body":"Wir haben **Erfahrung**.","articles":["rostock/geheimer-rostocker-plan","luebeck/quartiersbus-in-luebeck"]}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("answer: %d %s", rec.Code, rec.Body)
+	}
+	q := decodeQuestion(t, rec, rec.Body.String())
+	if len(q.Answers) != 1 || !slices.Equal(q.Answers[0].Articles, []string{"rostock/geheimer-rostocker-plan", "luebeck/quartiersbus-in-luebeck"}) {
+		t.Fatalf("the answerer's view: %+v", q.Answers)
+	}
+	aid := strconv.FormatInt(q.Answers[0].ID, 10)
+	// The asker (not in Rostock) sees only the public article, in API and page.
+	rec = send(s, "GET", "/api/v1/questions/"+qid, asker, "", "")
+	q = decodeQuestion(t, rec, rec.Body.String())
+	if !slices.Equal(q.Answers[0].Articles, []string{"luebeck/quartiersbus-in-luebeck"}) {
+		t.Errorf("the asker sees %v", q.Answers[0].Articles)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	askerClient := signIn(t, srv.URL, "fragerin")
+	page := getPage(t, askerClient, srv.URL+"/questions/"+qid)
+	if strings.Contains(page, "Geheimer Rostocker Plan") || strings.Contains(page, "geheimer-rostocker-plan") {
+		t.Errorf("the page names an article the reader may not read")
+	}
+	if !strings.Contains(page, "Quartiersbus in Lübeck") || !strings.Contains(page, "<strong>Erfahrung</strong>") {
+		t.Errorf("the page lacks the readable link or the rendered answer")
+	}
+	// Markdown goes through the articles' sanitizer.
+	for _, bad := range []string{"<script>alert(1)", "javascript:alert", "onerror"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the page carries %q", bad)
+		}
+	}
+	if !strings.Contains(page, "<strong>fett</strong>") {
+		t.Errorf("the question's Markdown is not rendered")
+	}
+	// The Rostock author's page shows both, with titles.
+	page = getPage(t, signIn(t, srv.URL, "rostocker"), srv.URL+"/questions/"+qid)
+	if !strings.Contains(page, "Geheimer Rostocker Plan") {
+		t.Errorf("the answerer does not see the article they linked")
+	}
+	if strings.Contains(page, "/helpful") {
+		t.Errorf("someone other than the asker is offered the helpful button")
+	}
+
+	// Only the asker marks helpful.
+	for _, tok := range []string{rostocker, outsider} {
+		if rec := send(s, "POST", "/api/v1/questions/"+qid+"/answers/"+aid+"/helpful", tok, "application/json", ""); rec.Code != http.StatusForbidden {
+			t.Errorf("helpful by another member: %d", rec.Code)
+		}
+	}
+	if rec := send(s, "POST", "/api/v1/questions/"+qid+"/answers/999999/helpful", asker, "application/json", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("helpful for a missing answer: %d", rec.Code)
+	}
+	open := func(query string) int {
+		t.Helper()
+		rec := send(s, "GET", "/api/v1/questions?"+query, outsider, "", "")
+		var list []workflow.Question
+		if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, rec.Code, rec.Body)
+		}
+		return len(list)
+	}
+	if open("open=true&topic=mobilitaet") != 1 || open("open=true&city=rostock") != 1 || open("city=luebeck") != 0 || open("topic=energie") != 0 {
+		t.Errorf("open questions per topic and city are wrong")
+	}
+	// The topic page and the city portal list the open question to members.
+	outsiderClient := signIn(t, srv.URL, "aussenstehend")
+	for _, target := range []string{"/topics/mobilitaet", "/c/rostock"} {
+		if page := getPage(t, outsiderClient, srv.URL+target); !strings.Contains(page, "Wer hat Erfahrung mit Rufbussen?") {
+			t.Errorf("%s does not list the open question", target)
+		}
+		if page := getPage(t, http.DefaultClient, srv.URL+target); strings.Contains(page, "Rufbussen") {
+			t.Errorf("%s shows the question to an anonymous visitor", target)
+		}
+	}
+	if page := getPage(t, outsiderClient, srv.URL+"/c/luebeck"); strings.Contains(page, "Rufbussen") {
+		t.Errorf("Lübeck's portal lists a question to Rostock")
+	}
+	// The asker marks the answer helpful on the page; the question is no longer open.
+	page = getPage(t, askerClient, srv.URL+"/questions/"+qid)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the question page")
+	}
+	resp, err := askerClient.PostForm(srv.URL+"/questions/"+qid+"/answers/"+aid+"/helpful", url.Values{"csrf_token": {m[1]}, "helpful": {"on"}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("marking helpful on the page: %v %v", err, resp.StatusCode)
+	}
+	resp.Body.Close()
+	if open("open=true&topic=mobilitaet") != 0 || open("topic=mobilitaet") != 1 {
+		t.Errorf("a question with a helpful answer is still open")
+	}
+	if page := getPage(t, outsiderClient, srv.URL+"/topics/mobilitaet"); strings.Contains(page, "Rufbussen") {
+		t.Errorf("the topic page still lists the answered question (cache not flushed)")
+	}
+}
+
+// The ask form and the topic watch toggle work as pages, with CSRF.
+func TestQuestionFormsAndTopicWatch(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, questionItems...)
+	account(t, s, "fragerin")
+	account(t, s, "themenfan")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	fan := signIn(t, srv.URL, "themenfan")
+	page := getPage(t, fan, srv.URL+"/questions?topic=energie")
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `action="/topics/energie/watch"`) {
+		t.Fatalf("no watch form: %.2000s", page)
+	}
+	if resp, err := fan.PostForm(srv.URL+"/topics/energie/watch", url.Values{"watch": {"on"}}); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("watching without CSRF: %v %v", err, resp.StatusCode)
+	}
+	resp, err := fan.PostForm(srv.URL+"/topics/energie/watch", url.Values{"csrf_token": {m[1]}, "watch": {"on"}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("watch: %v", err)
+	}
+	resp.Body.Close()
+	asker := signIn(t, srv.URL, "fragerin")
+	page = getPage(t, asker, srv.URL+"/questions")
+	m = csrfField.FindStringSubmatch(page)
+	resp, err = asker.PostForm(srv.URL+"/questions", url.Values{"csrf_token": {m[1]}, "title": {"Wer hat Erfahrung mit Solardächern?"},
+		"body": {"Bitte melden."}, "topics": {"energie"}})
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/questions/") {
+		t.Fatalf("ask on the page: %v %v", err, resp.Request.URL)
+	}
+	resp.Body.Close()
+	if page := getPage(t, fan, srv.URL+"/notifications"); !strings.Contains(page, "Wer hat Erfahrung mit Solardächern?") {
+		t.Errorf("the topic's watcher was not told")
+	}
+	// A question without a topic is refused on the page, the text kept.
+	resp, err = asker.PostForm(srv.URL+"/questions", url.Values{"csrf_token": {m[1]}, "title": {"Ohne Thema?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "Ohne Thema?") || !strings.Contains(string(b), "mindestens ein Thema") {
+		t.Errorf("a question without topic: %d", resp.StatusCode)
 	}
 }

@@ -332,7 +332,12 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 	}
 	reader := s.Reader(m.Identity)
 	var linked []int64
-	for _, ref := range compact(articles) {
+	seen := map[string]bool{}
+	for _, ref := range articles {
+		if ref = strings.TrimSpace(ref); seen[ref] {
+			continue
+		}
+		seen[ref] = true
 		city, slug, ok := strings.Cut(ref, "/")
 		if !ok {
 			return nil, &wiki.InvalidError{Field: "articles", Key: "answer.article", Message: "articles are city/slug"}
