@@ -44,7 +44,7 @@ func (s *Server) apiQuestions(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	list, err := s.workflow.Questions(r.Context(), auth.FromContext(r.Context()),
-		workflow.QuestionFilter{Topic: q.Get("topic"), City: q.Get("city"), OpenOnly: open == "true" || open == "1"})
+		workflow.QuestionFilter{Topic: q.Get("topic"), City: q.Get("city"), Text: q.Get("q"), OpenOnly: open == "true" || open == "1"})
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -327,3 +327,39 @@ func TestQuestionFormsAndTopicWatch(t *testing.T) {
 		t.Errorf("a question without topic: %d", resp.StatusCode)
 	}
 }
+
+// Members find questions on the search page and through the API; anonymous
+// visitors do not.
+func TestQuestionsAreFoundBySearch(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, questionItems...)
+	asker := account(t, s, "fragerin")
+	account(t, s, "leserin")
+	if rec := send(s, "POST", "/api/v1/questions", asker, "application/json",
+		`{"title":"Wer hat Erfahrung mit Lastenrädern?","body":"Verleih 100% kommunal","topics":["mobilitaet"]}`); rec.Code != http.StatusCreated {
+		t.Fatalf("ask: %d", rec.Code)
+	}
+	var list []workflow.Question
+	rec := send(s, "GET", "/api/v1/questions?q=LASTENRÄDER", asker, "", "")
+	if json.Unmarshal(rec.Body.Bytes(), &list); len(list) != 1 {
+		t.Errorf("q=LASTENRÄDER: %s", rec.Body)
+	}
+	rec = send(s, "GET", "/api/v1/questions?q=50%25", asker, "", "")
+	if json.Unmarshal(rec.Body.Bytes(), &list); len(list) != 0 {
+		t.Errorf("a %% in the text is a wildcard: %s", rec.Body)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	if page := getPage(t, signIn(t, srv.URL, "leserin"), srv.URL+"/search?q=Lastenr%C3%A4dern"); !strings.Contains(page, "Wer hat Erfahrung mit Lastenrädern?") {
+		t.Errorf("the search page does not find the question")
+	}
+	resp, err := http.Get(srv.URL + "/search?q=Lastenr%C3%A4dern")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), "Lastenrädern?") {
+		t.Errorf("an anonymous search shows the question")
+	}
+}

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/wiki/search"
+	"hansewiki/workflow"
 )
 
 const searchPageSize = 20
@@ -123,7 +125,10 @@ type searchModel struct {
 	First      int
 	Last       int
 	Active     []facetItem // selected filters, each with its removal URL
-	Error      string
+	// Questions matching the text, for members (questions are
+	// network-visible; the page is cached per role set).
+	Questions []*workflow.Question
+	Error     string
 }
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +167,12 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			m.Result = res
+		}
+		if id := auth.FromContext(ctx); id != nil && q.Text != "" && m.Error == "" {
+			if m.Questions, err = s.workflow.Questions(ctx, id, workflow.QuestionFilter{Text: q.Text, Limit: 10}); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
 		}
 	}
 	base := r.URL.Query()

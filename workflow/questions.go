@@ -62,8 +62,10 @@ type AnswerLink struct {
 // QuestionFilter narrows the list of questions.
 type QuestionFilter struct {
 	Topic, City string
-	OpenOnly    bool
-	Limit       int
+	// Text finds questions whose title or text contains it (any case).
+	Text     string
+	OpenOnly bool
+	Limit    int
 }
 
 // NewQuestion is what a member asks.
@@ -263,7 +265,8 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 		WHERE ($1 = '' OR $1 = ANY(q.topics))
 		  AND ($2 = '' OR $2 = ANY(q.cities) OR q.cities = '{}')
 		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))
-		ORDER BY q.id DESC LIMIT $4`, f.Topic, f.City, f.OpenOnly, f.Limit)
+		  AND ($5 = '' OR q.title ILIKE $5 OR q.body ILIKE $5)
+		ORDER BY q.id DESC LIMIT $4`, f.Topic, f.City, f.OpenOnly, f.Limit, likePattern(f.Text))
 	list, err := pgx.CollectRows(rows, scanQuestion)
 	if err != nil {
 		return nil, err
@@ -272,6 +275,15 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 		q.Answers = []Answer{}
 	}
 	return list, nil
+}
+
+// likePattern matches text anywhere, its wildcards taken literally.
+func likePattern(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return ""
+	}
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
 }
 
 // questionAnswers loads q's answers; each answer's articles are those the
