@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"hansewiki/auth"
 	"hansewiki/wiki"
 	"hansewiki/workflow"
 )
@@ -361,5 +362,37 @@ func TestQuestionsAreFoundBySearch(t *testing.T) {
 	resp.Body.Close()
 	if strings.Contains(string(b), "Lastenrädern?") {
 		t.Errorf("an anonymous search shows the question")
+	}
+}
+
+// With mail configured, a question's recipients with an address get it in
+// the mail queue, linking the question; the asker's answerers tell them.
+func TestQuestionNotificationsAreMailed(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, questionItems...)
+	s.workflow.Mail = &workflow.MailSettings{Host: "mail.invalid", Port: "25", From: "wiki@example.org", BaseURL: "https://wiki.example.org"}
+	ctx := context.Background()
+	if _, err := s.auth.CreateUser(ctx, auth.NewUser{Username: "pruefer", Email: "pruefer@example.org", Password: "correct horse battery"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.auth.Grant(ctx, "pruefer", "reviewer", "rostock", "test"); err != nil {
+		t.Fatal(err)
+	}
+	asker := account(t, s, "fragerin")
+	rec := send(s, "POST", "/api/v1/questions", asker, "application/json", `{"title":"Wer kennt Pegelsensoren?","topics":["wasser-umwelt"],"cities":["rostock"]}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("ask: %d", rec.Code)
+	}
+	id := decodeQuestion(t, rec, rec.Body.String()).ID
+	var to, subject, body string
+	err := s.store.Pool().QueryRow(ctx, `SELECT to_addr, subject, body FROM mail_queue`).Scan(&to, &subject, &body)
+	if err != nil || to != "pruefer@example.org" || !strings.Contains(subject, "Wer kennt Pegelsensoren?") ||
+		!strings.Contains(body, "https://wiki.example.org/questions/"+strconv.FormatInt(id, 10)) {
+		t.Errorf("mail: %v %q %q %q", err, to, subject, body)
+	}
+	var audited int
+	s.store.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE object = $1 AND action = 'question.create'`, "question:"+strconv.FormatInt(id, 10)).Scan(&audited)
+	if audited != 1 {
+		t.Errorf("the question is not audited")
 	}
 }
