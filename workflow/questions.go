@@ -126,6 +126,10 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 			m.Identity.UserID, q.Title, q.Body, q.Topics, q.Cities).Scan(&qid); err != nil {
 			return err
 		}
+		if err := s.auditObject(ctx, tx, m, "question.create", fmt.Sprintf("question:%d", qid),
+			map[string]any{"topics": q.Topics, "cities": q.Cities}); err != nil {
+			return err
+		}
 		to, err := s.questionRecipients(ctx, tx, q.Topics, q.Cities, m.Identity.UserID)
 		if err != nil {
 			return err
@@ -374,6 +378,10 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 			qid, m.Identity.UserID, body).Scan(&aid); err != nil {
 			return err
 		}
+		if err := s.auditObject(ctx, tx, m, "question.answer", fmt.Sprintf("question:%d", qid),
+			map[string]any{"answer": aid, "articles": len(linked)}); err != nil {
+			return err
+		}
 		for i, art := range linked {
 			if _, err := tx.Exec(ctx, `INSERT INTO question_answer_articles (answer_id, position, article_id) VALUES ($1, $2, $3)`, aid, i, art); err != nil {
 				return err
@@ -413,6 +421,10 @@ func (s *Service) MarkHelpful(ctx context.Context, m Meta, qid, aid int64, helpf
 		}
 		if tag.RowsAffected() == 0 {
 			return wiki.ErrNotFound
+		}
+		if err := s.auditObject(ctx, tx, m, "question.helpful", fmt.Sprintf("question:%d", qid),
+			map[string]any{"answer": aid, "helpful": helpful}); err != nil {
+			return err
 		}
 		return questionsChanged(ctx, tx)
 	})
