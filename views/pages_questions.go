@@ -26,10 +26,8 @@ type questionsModel struct {
 	Topic     string
 	City      string
 	OpenOnly  bool
-	// Watching: the user watches Topic.
-	Watching bool
-	Error    string
-	Form     workflow.NewQuestion
+	Error     string
+	Form      workflow.NewQuestion
 }
 
 type questionModel struct {
@@ -82,9 +80,6 @@ func (s *Server) showQuestions(w http.ResponseWriter, r *http.Request, status in
 	}
 	if err == nil {
 		m.Questions, err = s.workflow.Questions(r.Context(), id, workflow.QuestionFilter{Topic: m.Topic, City: m.City, OpenOnly: m.OpenOnly})
-	}
-	if err == nil && m.Topic != "" {
-		m.Watching, err = s.workflow.WatchingTopic(r.Context(), id, m.Topic)
 	}
 	if err != nil {
 		s.htmlError(w, r, err)
@@ -166,7 +161,7 @@ func (s *Server) topicWatch(w http.ResponseWriter, r *http.Request) {
 	if on {
 		key = "topic.watch_started"
 	}
-	s.flash(w, r, key, s.url("questions")+"?topic="+topic)
+	s.flash(w, r, key, s.url("topic", "topic", topic))
 }
 
 // openQuestions lists up to ten open questions for a topic or city page;

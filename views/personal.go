@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"hansewiki/auth"
 	"hansewiki/workflow"
@@ -47,6 +48,10 @@ const (
 	markWatch   = "watch"   // the watch form's state, argument: article ID
 	markPending = "pending" // the reader's view of an article's open changes, argument: article ID
 	markComment = "comment" // a comment's edit and delete forms for its author, argument: comment ID
+	// markTopicWatch is the topic watch form's state on a topic page; the
+	// topic is the page's (/topics/{topic}), as cached pages are answered
+	// before routing.
+	markTopicWatch = "topicwatch"
 )
 
 // mark is the template function personal: the marker of name (and an
@@ -151,6 +156,15 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 			return
 		}
 		data = s.workflow.Watching(f.ctx, f.id, arg)
+	case markTopicWatch:
+		if f.id == nil {
+			return
+		}
+		on, err := s.workflow.WatchingTopic(f.ctx, f.id, strings.TrimPrefix(f.r.URL.Path, "/topics/"))
+		if err != nil {
+			s.log.Warn("reading watched topics", "err", err)
+		}
+		data = on
 	case markPending:
 		if f.id == nil {
 			return
@@ -206,7 +220,7 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 	// Parts that take few values (a count, a state) are rendered once per
 	// language and value.
 	var key string
-	if name == markUnread || name == markWatch {
+	if name == markUnread || name == markWatch || name == markTopicWatch {
 		key = lang + " " + name + " " + fmt.Sprint(data)
 		if b, ok := s.personalParts.Load(key); ok {
 			dst.Write(b.([]byte))

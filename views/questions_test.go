@@ -292,9 +292,9 @@ func TestQuestionFormsAndTopicWatch(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	fan := signIn(t, srv.URL, "themenfan")
-	page := getPage(t, fan, srv.URL+"/questions?topic=energie")
+	page := getPage(t, fan, srv.URL+"/topics/energie")
 	m := csrfField.FindStringSubmatch(page)
-	if m == nil || !strings.Contains(page, `action="/topics/energie/watch"`) {
+	if m == nil || !strings.Contains(page, `action="/topics/energie/watch"`) || !strings.Contains(page, "Thema beobachten") {
 		t.Fatalf("no watch form: %.2000s", page)
 	}
 	if resp, err := fan.PostForm(srv.URL+"/topics/energie/watch", url.Values{"watch": {"on"}}); err != nil || resp.StatusCode != http.StatusForbidden {
@@ -304,7 +304,17 @@ func TestQuestionFormsAndTopicWatch(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("watch: %v", err)
 	}
+	if b, _ := io.ReadAll(resp.Body); resp.Request.URL.Path != "/topics/energie" || !strings.Contains(string(b), "über neue Fragen zu diesem Thema benachrichtigt") {
+		t.Errorf("after watching: %s without the message", resp.Request.URL.Path)
+	}
 	resp.Body.Close()
+	if page := getPage(t, fan, srv.URL+"/topics/energie"); !strings.Contains(page, "Thema nicht mehr beobachten") ||
+		strings.Count(page, "über neue Fragen zu diesem Thema benachrichtigt") != 0 {
+		t.Errorf("the topic page does not show that the reader watches it")
+	}
+	if page := getPage(t, signIn(t, srv.URL, "fragerin"), srv.URL+"/topics/energie"); !strings.Contains(page, "Thema beobachten") || strings.Contains(page, "nicht mehr beobachten") {
+		t.Errorf("another member sees the watcher's state")
+	}
 	asker := signIn(t, srv.URL, "fragerin")
 	page = getPage(t, asker, srv.URL+"/questions")
 	m = csrfField.FindStringSubmatch(page)
