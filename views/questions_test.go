@@ -248,6 +248,9 @@ func TestAnswersLinkOnlyReadableArticlesAndOnlyTheAskerMarksHelpful(t *testing.T
 		}
 		return len(list)
 	}
+	if rec := send(s, "GET", "/api/v1/questions?open=vielleicht", outsider, "", ""); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("open=vielleicht: %d", rec.Code)
+	}
 	if open("open=true&topic=mobilitaet") != 1 || open("open=true&city=rostock") != 1 || open("city=luebeck") != 0 || open("topic=energie") != 0 {
 		t.Errorf("open questions per topic and city are wrong")
 	}
@@ -404,5 +407,49 @@ func TestQuestionNotificationsAreMailed(t *testing.T) {
 	s.store.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE object = $1 AND action = 'question.create'`, "question:"+strconv.FormatInt(id, 10)).Scan(&audited)
 	if audited != 1 {
 		t.Errorf("the question is not audited")
+	}
+}
+
+// The question API's answers conform to the schemas the document promises.
+func TestQuestionResponsesMatchOpenAPISchemas(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, questionItems...)
+	doc := loadOpenAPI(t)
+	token := account(t, s, "mitglied")
+	rec := send(s, "POST", "/api/v1/questions", token, "application/json", `{"title":"Wer weiß es?","topics":["energie"],"cities":["luebeck"]}`)
+	q := decodeQuestion(t, rec, rec.Body.String())
+	id := strconv.FormatInt(q.ID, 10)
+	rec = send(s, "POST", "/api/v1/questions/"+id+"/answers", token, "application/json", `{"body":"Ich","articles":["luebeck/quartiersbus-in-luebeck"]}`)
+	aid := strconv.FormatInt(decodeQuestion(t, rec, rec.Body.String()).Answers[0].ID, 10)
+	for _, c := range []struct {
+		method, target, path, body string
+		status                     int
+	}{
+		{"GET", "/api/v1/questions?open=true", "/questions", "", 200},
+		{"GET", "/api/v1/questions/" + id, "/questions/{id}", "", 200},
+		{"GET", "/api/v1/questions/999999", "/questions/{id}", "", 404},
+		{"POST", "/api/v1/questions", "/questions", `{"title":"Noch eine?","topics":["energie"]}`, 201},
+		{"POST", "/api/v1/questions/" + id + "/answers", "/questions/{id}/answers", `{"body":"Auch"}`, 201},
+		{"POST", "/api/v1/questions/" + id + "/answers/" + aid + "/helpful", "/questions/{id}/answers/{aid}/helpful", `{"helpful":true}`, 200},
+	} {
+		rec := send(s, c.method, c.target, token, "application/json", c.body)
+		if rec.Code != c.status {
+			t.Errorf("%s %s = %d, want %d: %s", c.method, c.target, rec.Code, c.status, rec.Body)
+			continue
+		}
+		var op operation
+		if err := json.Unmarshal(doc.Paths[c.path][strings.ToLower(c.method)], &op); err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		resp := op.Responses[strconv.Itoa(c.status)]
+		sc := resp.Content["application/json"].Schema
+		if resp.Ref != "" {
+			sc = doc.Components.Responses[strings.TrimPrefix(resp.Ref, "#/components/responses/")].Content["application/json"].Schema
+		}
+		var body any
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if err := doc.validate(sc, body, "$"); err != nil {
+			t.Errorf("%s %s: %v\n%s", c.method, c.target, err, rec.Body)
+		}
 	}
 }
