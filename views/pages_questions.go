@@ -115,6 +115,11 @@ func (s *Server) showQuestion(w http.ResponseWriter, r *http.Request, status int
 		s.htmlError(w, r, err)
 		return
 	}
+	if id != nil {
+		if err := s.workflow.MarkQuestionRead(r.Context(), id, q.ID); err != nil {
+			s.log.Warn("marking question notifications read", "err", err)
+		}
+	}
 	m := &questionModel{Q: q, Body: s.renderText(r, q.Body), Asker: id != nil && id.UserID == q.AuthorID, Error: formErr, Form: form}
 	m.Nav, m.Title = "questions", q.Title
 	for _, a := range q.Answers {

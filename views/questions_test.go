@@ -157,9 +157,15 @@ func TestQuestionsReachTheAskedCitiesAndTopicWatchers(t *testing.T) {
 	}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	page := getPage(t, signIn(t, srv.URL, "themenfan"), srv.URL+"/notifications")
+	fan := signIn(t, srv.URL, "themenfan")
+	page := getPage(t, fan, srv.URL+"/notifications")
 	if !strings.Contains(page, `href="/questions/`+strconv.FormatInt(q1, 10)+`"`) {
 		t.Errorf("the notifications page does not link the question: %.3000s", page)
+	}
+	// Opening the question reads its notification.
+	getPage(t, fan, srv.URL+"/questions/"+strconv.FormatInt(q1, 10))
+	if list, err := s.workflow.Notifications(ctx, watcher, 10); err != nil || !list[0].Read {
+		t.Errorf("the notification is still unread after opening the question: %+v %v", list, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -468,4 +469,17 @@ func (s *Service) WatchingTopic(ctx context.Context, id *auth.Identity, topic st
 	var on bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM topic_watches WHERE user_id = $1 AND topic = $2)`, id.UserID, topic).Scan(&on)
 	return on, err
+}
+
+// MarkQuestionRead marks the user's notifications about a question read:
+// they have opened it.
+func (s *Service) MarkQuestionRead(ctx context.Context, id *auth.Identity, qid int64) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND question_id = $2 AND read_at IS NULL`, id.UserID, qid)
+	if err == nil && tag.RowsAffected() > 0 {
+		// As MarkChangeRead: this instance's count is right at once, the
+		// others hear the trigger.
+		s.PersonalChanged(strconv.FormatInt(id.UserID, 10))
+	}
+	return err
 }
