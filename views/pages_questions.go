@@ -129,10 +129,7 @@ func (s *Server) showQuestion(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) questionAnswer(w http.ResponseWriter, r *http.Request) {
-	form := answerBody{Body: r.PostFormValue("body")}
-	for _, l := range strings.Fields(r.PostFormValue("articles")) {
-		form.Articles = append(form.Articles, l)
-	}
+	form := answerBody{Body: r.PostFormValue("body"), Articles: strings.Fields(r.PostFormValue("articles"))}
 	_, err := s.workflow.Answer(r.Context(), s.meta(r), pathID(r, "id"), form.Body, form.Articles)
 	var inv *wiki.InvalidError
 	switch {
