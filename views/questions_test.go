@@ -332,7 +332,31 @@ func TestQuestionFormsAndTopicWatch(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/questions/") {
 		t.Fatalf("ask on the page: %v %v", err, resp.Request.URL)
 	}
+	qpath := resp.Request.URL.Path
 	resp.Body.Close()
+	// The watcher answers on the page; an article they may not read is
+	// refused with the text kept, a readable one is linked.
+	token := csrfField.FindStringSubmatch(getPage(t, fan, srv.URL+qpath))[1]
+	resp, err = fan.PostForm(srv.URL+qpath+"/answers", url.Values{"csrf_token": {token}, "body": {"Unser Dach in Rostock"},
+		"articles": {"rostock/geheimer-rostocker-plan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "Unser Dach in Rostock") || strings.Contains(string(b), "Geheimer Rostocker Plan") {
+		t.Errorf("answer linking an unreadable article: %d", resp.StatusCode)
+	}
+	resp, err = fan.PostForm(srv.URL+qpath+"/answers", url.Values{"csrf_token": {token}, "body": {"Siehe Lübeck"},
+		"articles": {"luebeck/quartiersbus-in-luebeck"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Siehe Lübeck") || !strings.Contains(string(b), `href="/c/luebeck/quartiersbus-in-luebeck"`) {
+		t.Errorf("answer on the page: %d", resp.StatusCode)
+	}
 	if page := getPage(t, fan, srv.URL+"/notifications"); !strings.Contains(page, "Wer hat Erfahrung mit Solardächern?") {
 		t.Errorf("the topic's watcher was not told")
 	}
@@ -341,7 +365,7 @@ func TestQuestionFormsAndTopicWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
+	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "Ohne Thema?") || !strings.Contains(string(b), "mindestens ein Thema") {
 		t.Errorf("a question without topic: %d", resp.StatusCode)
