@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -20,10 +21,17 @@ type experienceJSON struct {
 	Funding   string `json:"funding"`
 	Partners  string `json:"partners"`
 	Contact   string `json:"contact"`
+	// AdoptedFrom is null when there is none, or when the caller may not
+	// read it (see adoptedFromFor).
+	AdoptedFrom *string `json:"adopted_from"`
 }
 
 func experienceOf(e wiki.Experience) experienceJSON {
 	j := experienceJSON{Status: e.Status, Cost: e.Cost, Funding: e.Funding, Partners: e.Partners, Contact: e.Contact}
+	if e.AdoptedFrom != "" {
+		from := e.AdoptedFrom
+		j.AdoptedFrom = &from
+	}
 	if e.StartYear != 0 {
 		y := e.StartYear
 		j.StartYear = &y
@@ -44,6 +52,7 @@ type articleJSON struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 	Archived   bool      `json:"archived"`
 	experienceJSON
+	AdoptedBy []string `json:"adopted_by"`
 }
 
 type revisionJSON struct {
@@ -153,10 +162,41 @@ func (s *Server) apiArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rev := &a.Revision
-	writeJSON(w, http.StatusOK, articleJSON{City: a.City, Slug: a.Slug, Title: rev.Title, Body: rev.Body,
+	by, err := s.store.AdoptedBy(r.Context(), s.readerOf(r), a.City, a.Slug)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	j := articleJSON{City: a.City, Slug: a.Slug, Title: rev.Title, Body: rev.Body,
 		HTML: rev.HTML, Revision: rev.ID, Topics: nonNilStrings(rev.Topics), Tags: nonNilStrings(rev.Tags),
 		Visibility: string(rev.Visibility), UpdatedAt: a.UpdatedAt, Archived: a.Archived,
-		experienceJSON: experienceOf(rev.Experience)})
+		experienceJSON: s.experienceFor(r, rev.Experience), AdoptedBy: []string{}}
+	for _, b := range by {
+		j.AdoptedBy = append(j.AdoptedBy, b.City+"/"+b.Slug)
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+// adoptedSource is the article e builds on, when the request may read it:
+// one that it may not read is not mentioned at all.
+func (s *Server) adoptedSource(r *http.Request, e wiki.Experience) *wiki.Article {
+	if e.AdoptedFrom == "" {
+		return nil
+	}
+	city, slug, _ := strings.Cut(e.AdoptedFrom, "/")
+	a, err := s.store.Article(r.Context(), s.readerOf(r), city, slug)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+// experienceFor is experienceOf for what the request may read.
+func (s *Server) experienceFor(r *http.Request, e wiki.Experience) experienceJSON {
+	if s.adoptedSource(r, e) == nil {
+		e.AdoptedFrom = ""
+	}
+	return experienceOf(e)
 }
 
 func (s *Server) apiRevisions(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +224,7 @@ func (s *Server) apiRevision(w http.ResponseWriter, r *http.Request) {
 	j := revisionJSON{ID: rev.ID, City: rev.City, Slug: rev.Slug, Title: rev.Title, Body: rev.Body,
 		HTML: rev.HTML, Author: rev.Author, Summary: rev.Summary, CreatedAt: rev.CreatedAt,
 		Published: rev.PublishedAt != nil, Topics: nonNilStrings(rev.Topics), Tags: nonNilStrings(rev.Tags),
-		Visibility: string(rev.Visibility), experienceJSON: experienceOf(rev.Experience)}
+		Visibility: string(rev.Visibility), experienceJSON: s.experienceFor(r, rev.Experience)}
 	if rev.BaseRevisionID != 0 {
 		j.BaseRevision = &rev.BaseRevisionID
 	}

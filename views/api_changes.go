@@ -35,12 +35,13 @@ type changeBody struct {
 	Funding      string   `json:"funding"`
 	Partners     string   `json:"partners"`
 	Contact      string   `json:"contact"`
+	AdoptedFrom  string   `json:"adopted_from"`
 }
 
 func (b changeBody) draft() wiki.Draft {
 	d := wiki.Draft{City: b.City, Title: b.Title, Body: b.Body, Summary: b.Summary, Topics: b.Topics, Tags: b.Tags,
 		Visibility: wiki.Visibility(b.Visibility), Experience: wiki.Experience{Status: b.Status, Cost: b.Cost,
-			Funding: b.Funding, Partners: b.Partners, Contact: b.Contact}}
+			Funding: b.Funding, Partners: b.Partners, Contact: b.Contact, AdoptedFrom: b.AdoptedFrom}}
 	if b.StartYear != nil {
 		d.StartYear = *b.StartYear
 	}

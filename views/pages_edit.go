@@ -25,12 +25,14 @@ type editorForm struct {
 	StartYear                  string
 	Cost, Funding              string
 	Partners, Contact          string
-	Base                       int64
+	// AdoptedFrom is the article of another city this one builds on.
+	AdoptedFrom string
+	Base        int64
 }
 
 func formFromRevision(r *wiki.Revision) editorForm {
 	f := editorForm{Title: r.Title, Body: r.Body, Tags: strings.Join(r.Tags, ", "), Topics: r.Topics,
-		Visibility: string(r.Visibility), Status: r.Status, Cost: r.Cost, Funding: r.Funding, Partners: r.Partners, Contact: r.Contact}
+		Visibility: string(r.Visibility), Status: r.Status, Cost: r.Cost, Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, AdoptedFrom: r.AdoptedFrom}
 	if r.StartYear != 0 {
 		f.StartYear = strconv.Itoa(r.StartYear)
 	}
@@ -48,7 +50,7 @@ func parseEditor(r *http.Request) (editorForm, error) {
 func (f editorForm) draft(city string) (wiki.Draft, error) {
 	d := wiki.Draft{City: city, Title: f.Title, Body: f.Body, Summary: f.Summary, Topics: f.Topics,
 		Visibility: wiki.Visibility(f.Visibility), Experience: wiki.Experience{Status: f.Status, Cost: f.Cost,
-			Funding: f.Funding, Partners: f.Partners, Contact: f.Contact}}
+			Funding: f.Funding, Partners: f.Partners, Contact: f.Contact, AdoptedFrom: f.AdoptedFrom}}
 	for _, t := range strings.Split(f.Tags, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			d.Tags = append(d.Tags, t)
@@ -159,6 +161,18 @@ func (s *Server) newArticlePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		m.Form.Body, m.Template = t.Body, t.Slug
+	}
+	// Adopting another city's experience starts from its structure, with a
+	// link to it (the "Übernehmen" link of an article).
+	if ref := r.URL.Query().Get("adopt"); ref != "" {
+		src := s.adoptedSource(r, wiki.Experience{AdoptedFrom: ref})
+		if src == nil || src.City == city.Slug {
+			s.htmlError(w, r, wiki.ErrNotFound)
+			return
+		}
+		m.Form.AdoptedFrom = src.City + "/" + src.Slug
+		m.Form.Topics = src.Revision.Topics
+		m.Form.Body = adoptionBody(s.catalogs["de"].T("adopt.intro", s.cityName(src.City), m.Form.AdoptedFrom), src.Revision.TOC)
 	}
 	s.renderEditor(w, r, http.StatusOK, m)
 }
@@ -458,4 +472,17 @@ func (s *Server) warningsHTML(r *http.Request, list []markdown.Warning) (templat
 		return "", err
 	}
 	return template.HTML(b.String()), nil
+}
+
+// adoptionBody is the start of an article that adopts another: the link to
+// it, and its section headings to fill in with this city's experience.
+func adoptionBody(intro string, toc []markdown.Heading) string {
+	var b strings.Builder
+	b.WriteString(intro + "\n")
+	for _, h := range toc {
+		if h.Level == 2 {
+			b.WriteString("\n## " + h.Text + "\n\n")
+		}
+	}
+	return b.String()
 }

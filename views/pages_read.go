@@ -176,6 +176,13 @@ type articleModel struct {
 	CanArchive bool
 	// LD is the schema.org description of a public article (opendata.go).
 	LD map[string]any
+	// AdoptedFrom is the article of another city this one builds on, when
+	// the reader may read it; AdoptedBy the readable articles that build
+	// on this one; AdoptInto the cities where the reader may start an
+	// article that adopts it.
+	AdoptedFrom *wiki.Article
+	AdoptedBy   []wiki.ArticleSummary
+	AdoptInto   []string
 	// Similar experiences from other cities.
 	Similar []search.Hit
 	// Comments below the current revision, for members who may read it;
@@ -237,6 +244,16 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		m.CommentMax = workflow.MaxCommentRunes
 	}
 	m.LD = s.articleLD(a, m.Old != nil)
+	m.AdoptedFrom = s.adoptedSource(r, a.Revision.Experience)
+	if m.AdoptedBy, err = s.store.AdoptedBy(ctx, reader, a.City, a.Slug); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	for _, c := range s.auth.CitiesWhere(auth.FromContext(ctx), auth.CreateArticle) {
+		if c != auth.AllCities && c != a.City {
+			m.AdoptInto = append(m.AdoptInto, c)
+		}
+	}
 	if m.Old == nil {
 		m.Similar = s.similarHits(r, a)
 	}

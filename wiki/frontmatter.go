@@ -23,6 +23,8 @@ type frontMatter struct {
 	Funding    string   `yaml:"funding,omitempty"`
 	Partners   string   `yaml:"partners,omitempty"`
 	Contact    string   `yaml:"contact,omitempty"`
+	// AdoptedFrom is "city/slug" of the article this one builds on.
+	AdoptedFrom string `yaml:"adopted_from,omitempty"`
 	// Archived articles keep their content; the flag makes an export
 	// import again as it was.
 	Archived bool `yaml:"archived,omitempty"`
@@ -67,7 +69,7 @@ func ParseArticleFile(data []byte) (ImportItem, error) {
 		Title: fm.Title, Body: body, Topics: fm.Topics, Tags: fm.Tags,
 		Visibility: Visibility(fm.Visibility),
 		Experience: Experience{Status: fm.Status, StartYear: fm.StartYear, Cost: fm.Cost,
-			Funding: fm.Funding, Partners: fm.Partners, Contact: fm.Contact},
+			Funding: fm.Funding, Partners: fm.Partners, Contact: fm.Contact, AdoptedFrom: fm.AdoptedFrom},
 		Summary: "Import",
 	}}, nil
 }
@@ -96,7 +98,7 @@ func firstInvalid(data []byte) int {
 func FormatArticleFile(r *Revision, archived bool) ([]byte, error) {
 	fm := frontMatter{Title: r.Title, Topics: nonNil(r.Topics), Tags: nonNil(r.Tags),
 		Visibility: string(r.Visibility), Status: r.Status, StartYear: r.StartYear, Cost: r.Cost,
-		Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, Archived: archived}
+		Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, AdoptedFrom: r.AdoptedFrom, Archived: archived}
 	var buf bytes.Buffer
 	buf.WriteString(fence)
 	enc := yaml.NewEncoder(&buf)

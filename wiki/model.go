@@ -84,6 +84,9 @@ type Experience struct {
 	Funding   string `json:"funding"`
 	Partners  string `json:"partners"`
 	Contact   string `json:"contact"`
+	// AdoptedFrom names the article of another city this one builds on,
+	// as "city/slug"; empty when none.
+	AdoptedFrom string `json:"adopted_from,omitempty"`
 }
 
 // Empty reports whether no experience field is set.

@@ -73,6 +73,7 @@ type revisionRow struct {
 	Funding        string             `db:"funding"`
 	Partners       string             `db:"partners"`
 	Contact        string             `db:"contact"`
+	AdoptedFrom    *string            `db:"adopted_from"`
 	Author         string             `db:"author"`
 	AuthorName     string             `db:"author_name"`
 	CreatedAt      time.Time          `db:"created_at"`
@@ -84,7 +85,7 @@ type revisionRow struct {
 
 const revisionColumns = `r.id, r.article_id, a.city, a.slug, r.base_revision_id, r.title, r.body,
 	r.summary, r.topics, r.tags, r.visibility, r.status, r.start_year, r.cost, r.funding,
-	r.partners, r.contact, u.username AS author, u.display_name AS author_name, r.created_at,
+	r.partners, r.contact, r.adopted_from, u.username AS author, u.display_name AS author_name, r.created_at,
 	r.published_at, r.html, r.toc, r.links`
 
 const revisionFrom = ` FROM revisions r
@@ -103,6 +104,9 @@ func (row revisionRow) revision() Revision {
 	}
 	if row.BaseRevisionID != nil {
 		rev.BaseRevisionID = *row.BaseRevisionID
+	}
+	if row.AdoptedFrom != nil {
+		rev.AdoptedFrom = *row.AdoptedFrom
 	}
 	if row.StartYear != nil {
 		rev.StartYear = int(*row.StartYear)

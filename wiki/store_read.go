@@ -249,3 +249,17 @@ func (s *Store) PublishedRevisionID(ctx context.Context, articleID int64) (int64
 	}
 	return *id, nil
 }
+
+// AdoptedBy lists the readable articles whose published revision says it
+// builds on city/slug, by city.
+func (s *Store) AdoptedBy(ctx context.Context, r Reader, city, slug string) ([]ArticleSummary, error) {
+	args := []any{city + "/" + slug}
+	filter := r.sqlFilter("r.visibility", "a.city", &args)
+	rows, _ := s.db.Query(ctx, `SELECT `+summaryColumns+`
+		FROM revisions r
+		JOIN articles a ON a.published_revision_id = r.id
+		JOIN cities c ON c.slug = a.city
+		WHERE r.adopted_from = $1 AND NOT a.archived AND `+filter+`
+		ORDER BY a.city, a.slug`, args...)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[ArticleSummary])
+}

@@ -63,15 +63,15 @@ func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID
 		Visibility: d.Visibility, Experience: d.Experience, HTML: res.HTML, TOC: res.TOC,
 		Links: linkKeys(res.Links)}
 	err = tx.QueryRow(ctx, `INSERT INTO revisions (article_id, base_revision_id, title, body, summary,
-			visibility, topics, tags, status, start_year, cost, funding, partners, contact,
+			visibility, topics, tags, status, start_year, cost, funding, partners, contact, adopted_from,
 			author_id, html, toc, links)
 		VALUES (@article, @base, @title, @body, @summary, @visibility, @topics, @tags, @status,
-			@start_year, @cost, @funding, @partners, @contact, @author, @html, @toc, @links)
+			@start_year, @cost, @funding, @partners, @contact, nullif(@adopted_from, ''), @author, @html, @toc, @links)
 		RETURNING id, created_at, (SELECT username FROM users WHERE id = @author)`,
 		pgx.NamedArgs{"article": articleID, "base": base, "title": d.Title, "body": d.Body,
 			"summary": d.Summary, "visibility": string(d.Visibility), "topics": d.Topics, "tags": d.Tags,
 			"status": d.Status, "start_year": startYear, "cost": d.Cost, "funding": d.Funding,
-			"partners": d.Partners, "contact": d.Contact, "author": authorID, "html": res.HTML,
+			"partners": d.Partners, "contact": d.Contact, "adopted_from": d.AdoptedFrom, "author": authorID, "html": res.HTML,
 			"toc": toc, "links": rev.Links},
 	).Scan(&rev.ID, &rev.CreatedAt, &rev.Author)
 	if err != nil {

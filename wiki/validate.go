@@ -75,6 +75,16 @@ func (d *Draft) Normalize() error {
 	if d.StartYear != 0 && (d.StartYear < 1900 || d.StartYear > 2200) {
 		return invalid("start_year", "start_year.range", "the start year must lie between 1900 and 2200")
 	}
+	d.AdoptedFrom = strings.TrimSpace(d.AdoptedFrom)
+	if d.AdoptedFrom != "" {
+		city, slugPart, ok := strings.Cut(d.AdoptedFrom, "/")
+		if !ok || slug.Make(city, MaxSlugBytes) != city || slug.Make(slugPart, MaxSlugBytes) != slugPart {
+			return invalid("adopted_from", "adopted_from.format", "adopted_from names an article as city/slug")
+		}
+		if city == d.City {
+			return invalid("adopted_from", "adopted_from.city", "an article adopts the experience of another city")
+		}
+	}
 	for field, p := range map[string]*string{"cost": &d.Cost, "funding": &d.Funding, "partners": &d.Partners, "contact": &d.Contact} {
 		*p = strings.TrimSpace(*p)
 		if utf8.RuneCountInString(*p) > MaxFieldRunes {

@@ -53,13 +53,13 @@ func TestDraftNormalize(t *testing.T) {
 }
 
 func TestArticleFileRoundTrip(t *testing.T) {
-	src := "---\ntitle: 'Starkregen: Vorsorge'\ntopics: [klimaresilienz, wasser-umwelt]\ntags: [starkregen, \"grün dach\"]\nvisibility: public\nstatus: umsetzung\nstart_year: 2022\ncost: 50.000–100.000 €\n---\n# Überblick\n\nText mit --- Strichen.\n"
+	src := "---\ntitle: 'Starkregen: Vorsorge'\ntopics: [klimaresilienz, wasser-umwelt]\ntags: [starkregen, \"grün dach\"]\nvisibility: public\nstatus: umsetzung\nstart_year: 2022\ncost: 50.000–100.000 €\nadopted_from: luebeck/gruendaecher\n---\n# Überblick\n\nText mit --- Strichen.\n"
 	it, err := ParseArticleFile([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := it.Draft
-	if d.Title != "Starkregen: Vorsorge" || d.StartYear != 2022 || d.Body != "# Überblick\n\nText mit --- Strichen.\n" {
+	if d.Title != "Starkregen: Vorsorge" || d.StartYear != 2022 || d.AdoptedFrom != "luebeck/gruendaecher" || d.Body != "# Überblick\n\nText mit --- Strichen.\n" {
 		t.Fatalf("parsed %+v", d)
 	}
 	rev := &Revision{Title: d.Title, Body: d.Body, Topics: d.Topics, Tags: d.Tags, Visibility: d.Visibility, Experience: d.Experience}

@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,6 +81,24 @@ func (s *Service) checkAttachments(ctx context.Context, q querier, id *auth.Iden
 			return &wiki.InvalidError{Field: "body", Key: "attachment.unknown",
 				Message: "the text refers to a file that does not exist: " + a.ID}
 		}
+	}
+	return nil
+}
+
+// checkAdoption refuses a draft that names, as the article it builds on,
+// one its author may not read (or that does not exist): the source's
+// title shows on the new article's page.
+func (s *Service) checkAdoption(ctx context.Context, q querier, id *auth.Identity, d wiki.Draft) error {
+	if d.AdoptedFrom == "" {
+		return nil
+	}
+	city, slug, _ := strings.Cut(d.AdoptedFrom, "/")
+	if _, err := s.store.In(q).Article(ctx, s.Reader(id), city, slug); err != nil {
+		if errors.Is(err, wiki.ErrNotFound) {
+			return &wiki.InvalidError{Field: "adopted_from", Key: "adopted_from.unknown",
+				Message: "adopted_from names an article that does not exist: " + d.AdoptedFrom}
+		}
+		return err
 	}
 	return nil
 }

@@ -106,6 +106,7 @@ func mergeRevisions(base, ours, theirs *wiki.Revision) Merge {
 	m.Funding = field(&m, "funding", b.Funding, o.Funding, t.Funding, eq)
 	m.Partners = field(&m, "partners", b.Partners, o.Partners, t.Partners, eq)
 	m.Contact = field(&m, "contact", b.Contact, o.Contact, t.Contact, eq)
+	m.AdoptedFrom = field(&m, "adopted_from", b.AdoptedFrom, o.AdoptedFrom, t.AdoptedFrom, eq)
 	if m.Topics == nil {
 		m.Topics = []string{}
 	}

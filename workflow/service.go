@@ -111,6 +111,9 @@ func (s *Service) Create(ctx context.Context, m Meta, p Proposal) (*Change, erro
 			}
 			articleID, base = a.ID, a.Revision.ID
 		}
+		if err := s.checkAdoption(ctx, tx, id, d); err != nil {
+			return err
+		}
 		if err := s.checkAttachments(ctx, tx, id, d.Body); err != nil {
 			return err
 		}
@@ -261,6 +264,9 @@ func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Dra
 				base, oldBase, wiki.ErrConflict)
 		}
 		d.City, d.Slug = c.City, c.Slug
+		if err := s.checkAdoption(ctx, tx, m.Identity, d); err != nil {
+			return err
+		}
 		if err := s.checkAttachments(ctx, tx, m.Identity, d.Body); err != nil {
 			return err
 		}
