@@ -181,3 +181,10 @@ func (s *Server) adminCityPolicy(w http.ResponseWriter, r *http.Request) {
 	_, err = s.store.SetRequiredApprovals(r.Context(), city, n, actor(r))
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.city", "city", city), func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
 }
+
+// adminCityPortal saves the description and contact of the city's page.
+func (s *Server) adminCityPortal(w http.ResponseWriter, r *http.Request) {
+	city := mux.Vars(r)["city"]
+	err := s.store.SetCityPortal(r.Context(), city, r.PostFormValue("description"), r.PostFormValue("contact"), actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.city", "city", city), func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
+}

@@ -131,6 +131,16 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			return c.T("age.days", int(d.Hours()/24))
 		},
 		"list": func(s ...string) []string { return s },
+		// paragraphs splits plain text at blank lines (a city's description).
+		"paragraphs": func(s string) []string {
+			var out []string
+			for _, p := range strings.Split(s, "\n\n") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			return out
+		},
 		// word translates key, or shows fallback where the catalog has no
 		// words for it (an audit action added later).
 		"word": func(key, fallback string) string {

@@ -127,6 +127,7 @@ func (s *Server) routes() []route {
 		{"admin.city", "GET", "/admin/c/{city}", can(auth.ManageCity), false, s.adminCityPage},
 		{"admin.city.roles", "POST", "/admin/c/{city}/roles", can(auth.ManageCity), false, s.adminCityRoleChange},
 		{"admin.city.policy", "POST", "/admin/c/{city}/policy", can(auth.ManageCity), false, s.adminCityPolicy},
+		{"admin.city.portal", "POST", "/admin/c/{city}/portal", can(auth.ManageCity), false, s.adminCityPortal},
 
 		// Legal pages (issue 12): public, edited by network admins; the
 		// accessibility statement carries a feedback form, so it is never

@@ -12,6 +12,10 @@ type City struct {
 	Slug              string `json:"slug"`
 	Name              string `json:"name"`
 	RequiredApprovals int    `json:"required_approvals"`
+	// Description and Contact introduce the city on its page; the city's
+	// admins keep them (SetCityPortal).
+	Description string `json:"-"`
+	Contact     string `json:"-"`
 }
 
 // ShortName is the name people use for the city: its official name

@@ -35,8 +35,8 @@ func (s *Store) SetRequiredApprovals(ctx context.Context, city string, n int, ac
 		if err != nil {
 			return notFound(err, "city "+city)
 		}
-		err = tx.QueryRow(ctx, `UPDATE cities SET required_approvals = $2 WHERE slug = $1 RETURNING slug, name, required_approvals`, city, n).
-			Scan(&c.Slug, &c.Name, &c.RequiredApprovals)
+		err = tx.QueryRow(ctx, `UPDATE cities SET required_approvals = $2 WHERE slug = $1 RETURNING slug, name, required_approvals, description, contact`, city, n).
+			Scan(&c.Slug, &c.Name, &c.RequiredApprovals, &c.Description, &c.Contact)
 		if err != nil {
 			return err
 		}
@@ -93,5 +93,43 @@ func (s *Store) SaveTopic(ctx context.Context, t Topic, actor string) error {
 			return err
 		}
 		return auditTx(ctx, tx, actor, "topic.save", "topic:"+t.Slug, map[string]any{"name_de": t.NameDE, "name_en": t.NameEN})
+	})
+}
+
+// Limits of a city's portal texts.
+const (
+	MaxCityDescription = 2000
+	MaxCityContact     = 500
+)
+
+// SetCityPortal sets the description and contact of a city's page, and
+// announces it like a publication so cached city pages are dropped
+// everywhere.
+func (s *Store) SetCityPortal(ctx context.Context, city, description, contact, actor string) error {
+	description = strings.ReplaceAll(strings.TrimSpace(description), "\r\n", "\n")
+	contact = strings.TrimSpace(contact)
+	for field, v := range map[string]string{"description": description, "contact": contact} {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return invalid(field, "utf8", "%s is not valid UTF-8", field)
+		}
+	}
+	if utf8.RuneCountInString(description) > MaxCityDescription {
+		return invalid("description", "field.length", "description may have at most %d characters", MaxCityDescription)
+	}
+	if utf8.RuneCountInString(contact) > MaxCityContact || strings.ContainsAny(contact, "\r\n") {
+		return invalid("contact", "field.length", "contact is one line of at most %d characters", MaxCityContact)
+	}
+	return s.txFunc(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE cities SET description = $2, contact = $3 WHERE slug = $1`, city, description, contact)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("city %s: %w", city, ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublishedChannel); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, actor, "city.portal", "city:"+city, map[string]any{"description": description, "contact": contact})
 	})
 }
