@@ -78,13 +78,24 @@ func TestDeadInstanceDoesNotHoldApprovals(t *testing.T) {
 	serve(t, a)
 	const warning = "a request answers before every instance confirmed"
 	ctx := context.Background()
+	// waitedFor counts the warnings that name instance id as behind. Only
+	// those count: on a loaded machine this instance's own ack may take
+	// longer than the short bound set here, and that is not what is tested.
+	waitedFor := func(id string) (n int) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, warning) && strings.Contains(line, id) {
+				n++
+			}
+		}
+		return n
+	}
 
 	// Died a minute ago: outside the alive window, nobody waits for it.
 	if _, err := a.Pool.Exec(ctx, `INSERT INTO instances (id, acked, alive_at) VALUES ('vor-einer-minute', 0, now() - interval '1 minute')`); err != nil {
 		t.Fatal(err)
 	}
 	narrowArticle(t, a, "network")
-	if strings.Contains(logs.String(), warning) {
+	if waitedFor("vor-einer-minute") > 0 {
 		t.Fatalf("the approval waited for an instance whose heartbeat is a minute old:\n%s", logs.String())
 	}
 
@@ -94,16 +105,16 @@ func TestDeadInstanceDoesNotHoldApprovals(t *testing.T) {
 		t.Fatal(err)
 	}
 	narrowArticle(t, a, "city")
-	if log := logs.String(); !strings.Contains(log, warning) || !strings.Contains(log, "gerade-eben") {
+	if log := logs.String(); waitedFor("gerade-eben") == 0 {
 		t.Fatalf("the approval must answer after the bound and name the silent instance:\n%s", log)
 	}
 	// Once its heartbeat is older than the alive window, nobody waits.
 	if _, err := a.Pool.Exec(ctx, `UPDATE instances SET alive_at = now() - interval '1 minute' WHERE id = 'gerade-eben'`); err != nil {
 		t.Fatal(err)
 	}
-	before := strings.Count(logs.String(), warning)
+	before := waitedFor("gerade-eben")
 	narrowArticle(t, a, "public")
-	if n := strings.Count(logs.String(), warning); n != before {
+	if n := waitedFor("gerade-eben"); n != before {
 		t.Fatalf("a request waited for an instance whose heartbeat aged out (%d more warnings)", n-before)
 	}
 }
