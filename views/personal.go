@@ -180,7 +180,7 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 			return
 		}
 		if f.editable == nil {
-			m, err := s.workflow.EditableComments(f.ctx, f.id.UserID)
+			m, err := s.workflow.EditableComments(f.ctx, f.id)
 			if err != nil { // a notice: the page works without it
 				s.log.Warn("reading editable comments", "err", err)
 			}

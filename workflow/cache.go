@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"hansewiki/auth"
 )
@@ -34,6 +35,15 @@ type caches struct {
 type personalState struct {
 	unread  int
 	watched map[int64]bool
+	topics  map[string]bool
+	// comments are the user's comments still within the edit window when
+	// read; editable filters them by time again.
+	comments map[int64]ownComment
+}
+
+type ownComment struct {
+	body    string
+	created time.Time
 }
 
 // maxCached bounds each map; when full it starts over.
@@ -58,6 +68,12 @@ func (s *Service) personal(ctx context.Context, id *auth.Identity) (*personalSta
 		return nil, err
 	}
 	if p.watched, err = s.watchedArticles(ctx, id.UserID); err != nil {
+		return nil, err
+	}
+	if p.topics, err = s.watchedTopics(ctx, id.UserID); err != nil {
+		return nil, err
+	}
+	if p.comments, err = s.recentComments(ctx, id.UserID); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

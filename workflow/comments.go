@@ -373,14 +373,30 @@ func (s *Service) commentArticle(ctx context.Context, m Meta, city, slug string)
 // EditableComments returns the bodies of the user's comments that are
 // still in their edit window, by id: the personal part of the comment
 // list (views/personal.go).
-func (s *Service) EditableComments(ctx context.Context, userID int64) (map[int64]string, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, body FROM article_comments
-		WHERE author_id = $1 AND created_at > now() - $2::interval AND deleted_at IS NULL AND hidden_at IS NULL`, userID, CommentEditWindow.String())
+func (s *Service) EditableComments(ctx context.Context, id *auth.Identity) (map[int64]string, error) {
+	p, err := s.personal(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	out := map[int64]string{}
+	for cid, c := range p.comments {
+		if time.Since(c.created) < CommentEditWindow {
+			out[cid] = c.body
+		}
+	}
+	return out, nil
+}
+
+// recentComments reads the user's comments within the edit window, for the
+// personal state (see EditableComments).
+func (s *Service) recentComments(ctx context.Context, userID int64) (map[int64]ownComment, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, body, created_at FROM article_comments
+		WHERE author_id = $1 AND created_at > now() - $2::interval AND deleted_at IS NULL AND hidden_at IS NULL`, userID, CommentEditWindow.String())
+	out := map[int64]ownComment{}
 	var id int64
-	var body string
-	_, err := pgx.ForEachRow(rows, []any{&id, &body}, func() error {
-		out[id] = body
+	var c ownComment
+	_, err := pgx.ForEachRow(rows, []any{&id, &c.body, &c.created}, func() error {
+		out[id] = c
 		return nil
 	})
 	return out, err

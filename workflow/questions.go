@@ -466,9 +466,24 @@ func (s *Service) WatchingTopic(ctx context.Context, id *auth.Identity, topic st
 	if id == nil {
 		return false, nil
 	}
-	var on bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM topic_watches WHERE user_id = $1 AND topic = $2)`, id.UserID, topic).Scan(&on)
-	return on, err
+	p, err := s.personal(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return p.topics[topic], nil
+}
+
+func (s *Service) watchedTopics(ctx context.Context, userID int64) (map[string]bool, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT topic FROM topic_watches WHERE user_id = $1`, userID)
+	list, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]bool, len(list))
+	for _, t := range list {
+		m[t] = true
+	}
+	return m, nil
 }
 
 // MarkQuestionRead marks the user's notifications about a question read:

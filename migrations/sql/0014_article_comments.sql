@@ -22,3 +22,13 @@ CREATE INDEX article_comments_author_idx ON article_comments (author_id, created
 -- hidden, the quote goes too.
 ALTER TABLE notifications ADD COLUMN article_comment_id bigint REFERENCES article_comments (id);
 CREATE INDEX notifications_article_comment_idx ON notifications (article_comment_id) WHERE article_comment_id IS NOT NULL;
+
+-- A member's own comments carry edit controls for 15 minutes: they are
+-- part of the member's cached personal state (migration 0011).
+CREATE FUNCTION notify_comment_author() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('hansewiki_personal', coalesce(NEW.author_id, OLD.author_id)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER article_comments_personal_change AFTER INSERT OR UPDATE OR DELETE ON article_comments
+    FOR EACH ROW EXECUTE FUNCTION notify_comment_author();

@@ -41,5 +41,8 @@ CREATE TABLE topic_watches (
     PRIMARY KEY (user_id, topic)
 );
 CREATE INDEX topic_watches_topic_idx ON topic_watches (topic);
+-- Watched topics are part of a member's cached personal state (0011).
+CREATE TRIGGER topic_watches_personal_change AFTER INSERT OR UPDATE OR DELETE ON topic_watches
+    FOR EACH ROW EXECUTE FUNCTION notify_personal_change();
 
 ALTER TABLE notifications ADD COLUMN question_id bigint REFERENCES questions (id);
