@@ -41,6 +41,8 @@ type Service struct {
 	Mail *MailSettings
 	// caches serve read requests (see cache.go).
 	caches *caches
+	// jobs is the periodic work (see jobs.go).
+	jobs jobs
 }
 
 // NewService returns the workflow service.

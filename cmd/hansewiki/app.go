@@ -249,6 +249,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	if m.Mailer != nil {
 		m.goBackground(bg, "mailer", m.Mailer.Run)
 	}
+	m.goBackground(bg, "periodic work", func(ctx context.Context) {
+		m.Workflow.RunJobLoop(ctx, workflow.JobInterval, m.Log)
+	})
 	m.goBackground(bg, "session cleanup", func(ctx context.Context) {
 		m.Sessions.RunCleanup(ctx, auth.SessionCleanupInterval, m.Log)
 	})

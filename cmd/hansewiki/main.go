@@ -36,6 +36,9 @@ Usage:
   hansewiki audit export [--object O] [--actor A] FILE|-
                                    write the audit log as CSV
   hansewiki reindex                rebuild the Meilisearch index from PostgreSQL
+  hansewiki jobs run [--as-of TIME]
+                                   do the periodic work (reminders, escalation, freshness,
+                                   digests, ending roles) once, as of TIME (RFC 3339)
 
 Every command reads DATABASE_URL; without it, a private PostgreSQL cluster
 runs under HANSEWIKI_DATA_DIR (default ./data).
@@ -90,6 +93,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAudit(ctx, cfg, log, rest, stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, cfg, log, rest, stdout, stderr)
+	case "jobs":
+		return cmdJobs(ctx, cfg, log, rest, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)
