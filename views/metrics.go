@@ -138,12 +138,15 @@ type backlogCollector struct {
 	workflow          *workflow.Service
 	log               *slog.Logger
 	review, mailQueue *prometheus.Desc
+	oldest            *prometheus.Desc
 }
 
 func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollector {
 	return &backlogCollector{workflow: wf, log: log,
 		review: prometheus.NewDesc("hansewiki_review_backlog",
 			"Changes waiting for review (in_review), by city.", []string{"city"}, nil),
+		oldest: prometheus.NewDesc("hansewiki_review_oldest_seconds",
+			"How long the oldest change in review has waited since submission, by city (0 without any).", []string{"city"}, nil),
 		mailQueue: prometheus.NewDesc("hansewiki_mail_queue_length",
 			"E-mails queued and not sent yet.", nil, nil),
 	}
@@ -151,6 +154,7 @@ func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollect
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.review
+	ch <- c.oldest
 	ch <- c.mailQueue
 }
 
@@ -164,6 +168,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for city, n := range b.InReview {
 		ch <- prometheus.MustNewConstMetric(c.review, prometheus.GaugeValue, float64(n), city)
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, b.OldestSeconds[city], city)
 	}
 	ch <- prometheus.MustNewConstMetric(c.mailQueue, prometheus.GaugeValue, float64(b.MailQueued))
 }

@@ -56,6 +56,8 @@ func TestMetricsByRouteWithBacklogsAndToken(t *testing.T) {
 		`hansewiki_page_cache_misses_total 2`, // the article once, the search page once
 		`hansewiki_review_backlog{city="luebeck"} 1`,
 		`hansewiki_review_backlog{city="rostock"} 0`,
+		`hansewiki_review_oldest_seconds{city="luebeck"} `,
+		`hansewiki_review_oldest_seconds{city="rostock"} 0`,
 		`hansewiki_mail_queue_length 1`,
 		`hansewiki_search_outbox_lag_seconds `,
 		`hansewiki_search_outbox_pending `,

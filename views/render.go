@@ -130,6 +130,16 @@ func (s *Server) funcs(lang string) template.FuncMap {
 			}
 			return c.T("age.days", int(d.Hours()/24))
 		},
+		// span says how long something took or has waited.
+		"span": func(d time.Duration) string {
+			switch {
+			case d < time.Hour:
+				return c.T("span.minutes", int(d.Minutes()))
+			case d < 48*time.Hour:
+				return c.T("span.hours", int(d.Hours()))
+			}
+			return c.T("span.days", int(d.Hours()/24))
+		},
 		"list": func(s ...string) []string { return s },
 		// paragraphs splits plain text at blank lines (a city's description).
 		"paragraphs": func(s string) []string {

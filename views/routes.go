@@ -104,6 +104,8 @@ func (s *Server) routes() []route {
 		{"topic.watch", "POST", "/topics/{topic}/watch", member, false, s.topicWatch},
 		{"audit", "GET", "/admin/audit", can(auth.ReadAudit), false, s.auditPage},
 		{"audit.csv", "GET", "/admin/audit.csv", can(auth.ReadAudit), false, s.auditCSV},
+		// The review dashboard: city admins see their cities, network admins all.
+		{"admin.dashboard", "GET", "/admin/review", can(auth.ReadAudit), false, s.reviewDashboard},
 
 		{"login", "GET", "/login", public, false, s.loginPage},
 		{"login.post", "POST", "/login", public, false, s.loginSubmit},

@@ -10,14 +10,18 @@ type Backlog struct {
 	// InReview counts the changes waiting for a reviewer, by city (every
 	// city, zero included, so a city's series does not vanish).
 	InReview map[string]int
+	// OldestSeconds is how long each city's oldest change in review has
+	// waited since submission (0 without any).
+	OldestSeconds map[string]float64
 	// MailQueued counts the e-mails not sent yet.
 	MailQueued int
 }
 
 // Backlog reads both counts in one round trip.
 func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
-	b := Backlog{InReview: map[string]int{}}
+	b := Backlog{InReview: map[string]int{}, OldestSeconds: map[string]float64{}}
 	rows, err := s.pool.Query(ctx, `SELECT ci.slug, count(c.id),
+			coalesce(extract(epoch FROM now() - min(c.submitted_at)), 0)::float8,
 			(SELECT count(*) FROM mail_queue WHERE sent_at IS NULL)
 		FROM cities ci
 		LEFT JOIN articles a ON a.city = ci.slug
@@ -30,10 +34,12 @@ func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
 	for rows.Next() {
 		var city string
 		var n int
-		if err := rows.Scan(&city, &n, &b.MailQueued); err != nil {
+		var oldest float64
+		if err := rows.Scan(&city, &n, &oldest, &b.MailQueued); err != nil {
 			return b, fmt.Errorf("reading the backlog: %w", err)
 		}
 		b.InReview[city] = n
+		b.OldestSeconds[city] = max(0, oldest)
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("reading the backlog: %w", err)
