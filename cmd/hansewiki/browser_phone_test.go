@@ -119,6 +119,7 @@ func TestEveryPageOnAPhone(t *testing.T) {
 		{"admin-hro", []phonePage{
 			{"search", search, true, ""},
 			{"admin-city", "/admin/c/rostock", false, ""},
+			{"dashboard", "/admin/review", false, ""},
 			{"article", article, false, ""},
 			{"review", "/review", false, ""},
 		}},

@@ -94,12 +94,14 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 		}},
 		{"admin-hro", []signedInPage{
 			{"admin-city", "/admin/c/rostock", "Prüfregel", ""},
+			{"dashboard-city", "/admin/review", "Median bis zur Entscheidung", ""},
 			{"article-city-admin", article, "Archivieren", ""},
 			{"confirm-archive", article + "/archive", "Artikel archivieren?", ""},
 		}},
 		{"koordination", []signedInPage{
 			{"admin", "/admin", "Rollen im Netzwerk", ""},
 			{"audit", "/admin/audit", "hat zur Prüfung eingereicht", ""},
+			{"dashboard", "/admin/review", "Prüferinnen und Prüfer", ""},
 			{"admin-people", "/admin/people", "Person einladen", ""},
 			{"admin-roles", "/admin/roles", "Rolle vergeben", ""},
 			{"admin-cities", "/admin/cities", "Stadt hinzufügen", ""},
