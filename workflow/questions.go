@@ -63,7 +63,8 @@ type AnswerLink struct {
 // QuestionFilter narrows the list of questions.
 type QuestionFilter struct {
 	Topic, City string
-	// Text finds questions whose title or text contains it (any case).
+	// Text finds questions whose title, text or an answer has its words,
+	// German full-text search as for articles.
 	Text     string
 	OpenOnly bool
 	Limit    int
@@ -266,12 +267,24 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 200
 	}
+	// Text is matched by German full-text search (migration 0020) on the
+	// title and text of the question and on each answer, through their GIN
+	// indexes: all its words in the question or in one answer.
+	text := ""
+	if f.Text = strings.TrimSpace(f.Text); f.Text != "" {
+		text = ` AND q.id IN (
+			SELECT id FROM questions WHERE tsv @@ plainto_tsquery('hansewiki_german', hansewiki_ts_text($5))
+			UNION SELECT question_id FROM question_answers WHERE tsv @@ plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)))`
+	}
+	args := []any{f.Topic, f.City, f.OpenOnly, f.Limit}
+	if text != "" {
+		args = append(args, f.Text)
+	}
 	rows, _ := s.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id
 		WHERE ($1 = '' OR $1 = ANY(q.topics))
 		  AND ($2 = '' OR $2 = ANY(q.cities) OR q.cities = '{}')
-		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))
-		  AND ($5 = '' OR q.title ILIKE $5 OR q.body ILIKE $5)
-		ORDER BY q.id DESC LIMIT $4`, f.Topic, f.City, f.OpenOnly, f.Limit, likePattern(f.Text))
+		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))`+text+`
+		ORDER BY q.id DESC LIMIT $4`, args...)
 	list, err := pgx.CollectRows(rows, scanQuestion)
 	if err != nil {
 		return nil, err
@@ -280,15 +293,6 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 		q.Answers = []Answer{}
 	}
 	return list, nil
-}
-
-// likePattern matches text anywhere, its wildcards taken literally.
-func likePattern(text string) string {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return ""
-	}
-	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
 }
 
 // questionAnswers loads q's answers; each answer's articles are those the
