@@ -72,7 +72,12 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	questions := s.searchQuestions(r, q)
 	res, err := s.search.Search(r.Context(), s.readerOf(r), q)
+	qs, qerr := questions()
+	if err == nil {
+		err = qerr
+	}
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -84,16 +89,8 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 	out := searchJSON{Total: res.Total, Hits: hits, DidYouMean: res.DidYouMean,
 		Facets:    map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags, "status": res.Facets.Status},
 		TagLabels: s.tagLabels(r.Context(), slices.Collect(maps.Keys(res.Facets.Tags)))}
-	if id := auth.FromContext(r.Context()); id != nil && q.Text != "" {
-		list, err := s.workflow.Questions(r.Context(), id, workflow.QuestionFilter{Text: q.Text, Limit: searchQuestions})
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		if list == nil {
-			list = []*workflow.Question{}
-		}
-		out.Questions = &list
+	if qs != nil {
+		out.Questions = &qs
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -179,7 +176,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
 	if m.Searched {
+		questions := s.searchQuestions(r, q)
 		res, err := s.search.Search(ctx, s.readerOf(r), q)
+		qs, qerr := questions()
 		var inv *wiki.InvalidError
 		switch {
 		case errors.As(err, &inv):
@@ -188,14 +187,11 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			s.serverError(w, r, err)
 			return
+		case qerr != nil:
+			s.serverError(w, r, qerr)
+			return
 		default:
-			m.Result = res
-		}
-		if id := auth.FromContext(ctx); id != nil && q.Text != "" && m.Error == "" {
-			if m.Questions, err = s.workflow.Questions(ctx, id, workflow.QuestionFilter{Text: q.Text, Limit: searchQuestions}); err != nil {
-				s.serverError(w, r, err)
-				return
-			}
+			m.Result, m.Questions = res, qs
 		}
 	}
 	base := r.URL.Query()
@@ -225,11 +221,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			m.DidYouMean = link(v)
 		}
 		topicNames := s.topicNames()
-		tagLabels := s.tagLabels(ctx, append(slices.Collect(maps.Keys(m.Result.Facets.Tags)), base["tag"]...))
+		// Only tags of readable matches are spelt from the word list: a
+		// tag typed into the URL could otherwise ask whether any article,
+		// hidden ones included, has the word.
+		tagLabels := s.tagLabels(ctx, slices.Collect(maps.Keys(m.Result.Facets.Tags)))
 		label := map[string]func(string) string{
 			"city":   func(v string) string { return orValue(m.CityNames[v], v) },
 			"topic":  func(v string) string { return orValue(topicNames[v].Name(language(r)), v) },
-			"tag":    func(v string) string { return tagLabels[v] },
+			"tag":    func(v string) string { return orValue(tagLabels[v], v) },
 			"status": func(v string) string { return c.T("status." + v) },
 		}
 		groups := []struct {
@@ -292,6 +291,33 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		m.Sort = "relevance"
 	}
 	s.render(w, r, status, "search", m)
+}
+
+// searchQuestions starts looking up the questions matching q's text for a
+// member (questions are network-visible: never for anonymous readers),
+// beside the article search, so it adds no latency of its own; the function
+// returned waits for them. Without a member or text it answers nil at once.
+func (s *Server) searchQuestions(r *http.Request, q search.Query) func() ([]*workflow.Question, error) {
+	id := auth.FromContext(r.Context())
+	if id == nil || strings.TrimSpace(q.Text) == "" {
+		return func() ([]*workflow.Question, error) { return nil, nil }
+	}
+	type answer struct {
+		list []*workflow.Question
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		list, err := s.workflow.Questions(r.Context(), id, workflow.QuestionFilter{Text: q.Text, Limit: searchQuestions})
+		if list == nil {
+			list = []*workflow.Question{}
+		}
+		ch <- answer{list, err}
+	}()
+	return func() ([]*workflow.Question, error) {
+		a := <-ch
+		return a.list, a.err
+	}
 }
 
 // tagLabels returns tags as the articles write them ("ÖPNV" for the stored

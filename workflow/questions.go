@@ -268,13 +268,17 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 		f.Limit = 200
 	}
 	// Text is matched by German full-text search (migration 0020) on the
-	// title and text of the question and on each answer, through their GIN
-	// indexes: all its words in the question or in one answer.
+	// title and text of the question and on each answer: all its words in
+	// the question or in one answer. The tsquery is hidden from the planner
+	// (a sub-select), which then always takes the GIN indexes: with the
+	// value in view it prices a scan of every tsvector too low for a common
+	// word (65 ms against 15 ms on 5,000 questions with 10,000 answers).
 	text := ""
 	if f.Text = strings.TrimSpace(f.Text); f.Text != "" {
 		text = ` AND q.id IN (
-			SELECT id FROM questions WHERE tsv @@ plainto_tsquery('hansewiki_german', hansewiki_ts_text($5))
-			UNION SELECT question_id FROM question_answers WHERE tsv @@ plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)))`
+			SELECT id FROM questions WHERE tsv @@ (SELECT plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)))
+			UNION SELECT question_id FROM question_answers
+			 WHERE tsv @@ (SELECT plainto_tsquery('hansewiki_german', hansewiki_ts_text($5))))`
 	}
 	args := []any{f.Topic, f.City, f.OpenOnly, f.Limit}
 	if text != "" {

@@ -20,10 +20,10 @@ ALTER TABLE search_words ADD COLUMN as_written boolean NOT NULL DEFAULT false;
 -- the spelling chosen as above.
 CREATE FUNCTION search_words_as_written(txt text) RETURNS TABLE (word text, display text)
     LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT f.word, coalesce(min(f.w) FILTER (WHERE f.w = lower(f.w)), mode() WITHIN GROUP (ORDER BY f.w))
-      FROM (SELECT lower(public.unaccent('public.unaccent'::regdictionary, w)) AS word, w
-              FROM regexp_split_to_table(coalesce(txt, ''), '[^[:alpha:]]+') AS w
-             WHERE w ~ '^[[:alpha:]]{3,40}$') f
+    SELECT f.word, coalesce(min(f.w) FILTER (WHERE f.w = lower(f.w)), (array_agg(f.w ORDER BY f.n DESC, f.w))[1])
+      FROM (SELECT lower(public.unaccent('public.unaccent'::regdictionary, t.w)) AS word, t.w, t.n
+              FROM (SELECT w, count(*) AS n FROM regexp_split_to_table(coalesce(txt, ''), '[^[:alpha:]]+') AS w
+                     WHERE length(w) BETWEEN 3 AND 40 GROUP BY w) t) f
      GROUP BY f.word
 $$;
 

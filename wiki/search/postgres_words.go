@@ -304,10 +304,11 @@ func (p queryPlan) corrected(fixes map[int]string) string {
 
 // TagLabels returns tags as the articles write them: tags are stored in lower
 // case ("öpnv"), and a one-word tag that article text spells otherwise
-// ("ÖPNV") is shown so. The spelling comes from the word list, which only
-// differs from the tag in case, so it tells a reader nothing but how a word
-// they can already see is written. Tags without such a spelling map to
-// themselves.
+// ("ÖPNV") is shown so. Tags without such a spelling map to themselves.
+// Callers pass only tags of articles the reader may read: the word list
+// holds the words of hidden articles too, so an arbitrary tag would ask
+// whether any article has it; for a visible tag the spelling, which differs
+// from it only in case, tells nothing but how a word already seen is written.
 func (p *PG) TagLabels(ctx context.Context, tags []string) (map[string]string, error) {
 	out := make(map[string]string, len(tags))
 	var missing []string
