@@ -232,8 +232,9 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 	// Meilisearch forgives typos of words in the index, not of synonyms:
 	// a typo of a synonym term is sent as the term.
 	sent, rewritten := synonymTyposFixed(q.Text)
-	req := m.searchRequest(r, Query{Text: sent, Cities: q.Cities, Topics: q.Topics, Tags: q.Tags, Statuses: q.Statuses,
-		Visibilities: q.Visibilities, Sort: q.Sort, Limit: q.Limit, Offset: q.Offset})
+	mq := q
+	mq.Text = sent
+	req := m.searchRequest(r, mq)
 	pending, err := m.unapplied(ctx, r)
 	if err != nil {
 		return nil, err
