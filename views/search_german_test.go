@@ -124,6 +124,7 @@ func TestSearchFindsQuestions(t *testing.T) {
 		{"a word of its text, inflected", "Stellplatz"},
 		{"a word of an answer", "Parkpaletten"},
 		{"words of title and text together", "Quartiersgaragen Ladesäulen"},
+		{"an umlaut typed as ae", "Ladesaeule"},
 	} {
 		rec := send(s, "GET", "/api/v1/search?q="+url.QueryEscape(c.q), asker, "", "")
 		var f found
