@@ -106,6 +106,7 @@ func (s *Server) funcs(lang string) template.FuncMap {
 		"asset":     s.static.url,
 		"topicName": func(slug string) string { return s.topicName(lang, slug) },
 		"cityName":  s.cityName,
+		"tagLabel":  s.tagLabel,
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"query": func(kv ...string) template.URL {
 			v := url.Values{}

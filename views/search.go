@@ -1,7 +1,9 @@
 package views
 
 import (
+	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +18,9 @@ import (
 )
 
 const searchPageSize = 20
+
+// searchQuestions bounds the questions a search lists beside its hits.
+const searchQuestions = 10
 
 // searchQuery reads a search from the URL: q, city, topic, tag and status
 // (repeatable), sort, and page or limit/offset.
@@ -54,6 +59,11 @@ type searchJSON struct {
 	Hits       []search.Hit              `json:"hits"`
 	Facets     map[string]map[string]int `json:"facets"`
 	DidYouMean string                    `json:"did_you_mean,omitempty"`
+	// TagLabels spells the tags of the facets as the articles write them.
+	TagLabels map[string]string `json:"tag_labels"`
+	// Questions matching the text, for members only (questions are
+	// network-visible); absent for anonymous readers.
+	Questions *[]*workflow.Question `json:"questions,omitempty"`
 }
 
 func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +72,12 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	questions := s.searchQuestions(r, q)
 	res, err := s.search.Search(r.Context(), s.readerOf(r), q)
+	qs, qerr := questions()
+	if err == nil {
+		err = qerr
+	}
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -71,8 +86,13 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 	if hits == nil {
 		hits = []search.Hit{}
 	}
-	writeJSON(w, http.StatusOK, searchJSON{Total: res.Total, Hits: hits, DidYouMean: res.DidYouMean,
-		Facets: map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags, "status": res.Facets.Status}})
+	out := searchJSON{Total: res.Total, Hits: hits, DidYouMean: res.DidYouMean,
+		Facets:    map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags, "status": res.Facets.Status},
+		TagLabels: s.tagLabels(r.Context(), slices.Collect(maps.Keys(res.Facets.Tags)))}
+	if qs != nil {
+		out.Questions = &qs
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // apiSuggest answers type-ahead titles for the search box.
@@ -156,7 +176,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
 	if m.Searched {
+		questions := s.searchQuestions(r, q)
 		res, err := s.search.Search(ctx, s.readerOf(r), q)
+		qs, qerr := questions()
 		var inv *wiki.InvalidError
 		switch {
 		case errors.As(err, &inv):
@@ -165,14 +187,11 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			s.serverError(w, r, err)
 			return
+		case qerr != nil:
+			s.serverError(w, r, qerr)
+			return
 		default:
-			m.Result = res
-		}
-		if id := auth.FromContext(ctx); id != nil && q.Text != "" && m.Error == "" {
-			if m.Questions, err = s.workflow.Questions(ctx, id, workflow.QuestionFilter{Text: q.Text, Limit: 10}); err != nil {
-				s.serverError(w, r, err)
-				return
-			}
+			m.Result, m.Questions = res, qs
 		}
 	}
 	base := r.URL.Query()
@@ -202,10 +221,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			m.DidYouMean = link(v)
 		}
 		topicNames := s.topicNames()
+		// Only tags of readable matches are spelt from the word list: a
+		// tag typed into the URL could otherwise ask whether any article,
+		// hidden ones included, has the word.
+		tagLabels := s.tagLabels(ctx, slices.Collect(maps.Keys(m.Result.Facets.Tags)))
 		label := map[string]func(string) string{
 			"city":   func(v string) string { return orValue(m.CityNames[v], v) },
 			"topic":  func(v string) string { return orValue(topicNames[v].Name(language(r)), v) },
-			"tag":    func(v string) string { return v },
+			"tag":    func(v string) string { return orValue(tagLabels[v], v) },
 			"status": func(v string) string { return c.T("status." + v) },
 		}
 		groups := []struct {
@@ -268,6 +291,60 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		m.Sort = "relevance"
 	}
 	s.render(w, r, status, "search", m)
+}
+
+// searchQuestions starts looking up the questions matching q's text for a
+// member (questions are network-visible: never for anonymous readers),
+// beside the article search, so it adds no latency of its own; the function
+// returned waits for them. Without a member or text it answers nil at once.
+func (s *Server) searchQuestions(r *http.Request, q search.Query) func() ([]*workflow.Question, error) {
+	id := auth.FromContext(r.Context())
+	if id == nil || strings.TrimSpace(q.Text) == "" {
+		return func() ([]*workflow.Question, error) { return nil, nil }
+	}
+	type answer struct {
+		list []*workflow.Question
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		list, err := s.workflow.Questions(r.Context(), id, workflow.QuestionFilter{Text: q.Text, Limit: searchQuestions})
+		if list == nil {
+			list = []*workflow.Question{}
+		}
+		ch <- answer{list, err}
+	}()
+	return func() ([]*workflow.Question, error) {
+		a := <-ch
+		return a.list, a.err
+	}
+}
+
+// tagLabels returns tags as the articles write them ("ÖPNV" for the stored
+// "öpnv"); a tag without such a spelling, or any when the word list cannot
+// be asked, is shown as stored.
+func (s *Server) tagLabels(ctx context.Context, tags []string) map[string]string {
+	out := map[string]string{}
+	if sp, ok := s.search.(interface {
+		TagLabels(context.Context, []string) (map[string]string, error)
+	}); ok && len(tags) > 0 {
+		m, err := sp.TagLabels(ctx, tags)
+		if err != nil {
+			s.log.Warn("tag labels", "err", err)
+		}
+		out = m
+	}
+	for _, t := range tags {
+		if out[t] == "" {
+			out[t] = t
+		}
+	}
+	return out
+}
+
+// tagLabel is tagLabels for one tag, for templates.
+func (s *Server) tagLabel(tag string) string {
+	return s.tagLabels(context.Background(), []string{tag})[tag]
 }
 
 func orValue(s, fallback string) string {

@@ -63,7 +63,8 @@ type AnswerLink struct {
 // QuestionFilter narrows the list of questions.
 type QuestionFilter struct {
 	Topic, City string
-	// Text finds questions whose title or text contains it (any case).
+	// Text finds questions whose title, text or an answer has its words,
+	// German full-text search as for articles.
 	Text     string
 	OpenOnly bool
 	Limit    int
@@ -266,12 +267,29 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 200
 	}
+	// Text is matched by German full-text search (migration 0020) on the
+	// title and text of the question and on each answer: all its words in
+	// the question or in one answer. The tsquery is hidden from the planner
+	// (a sub-select), which then always takes the GIN indexes: with the
+	// value in view it prices a scan of every tsvector too low for a common
+	// word (65 ms against 15 ms on 5,000 questions with 10,000 answers).
+	// Umlauts typed as ae/oe/ue also match: the index is unaccented
+	// ("Lastenrädern" as "lastenradern"), so the text is tried with them
+	// as a, o, u too.
+	text := ""
+	args := []any{f.Topic, f.City, f.OpenOnly, f.Limit}
+	if f.Text = strings.TrimSpace(f.Text); f.Text != "" {
+		tq := `(SELECT plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)) || plainto_tsquery('hansewiki_german', hansewiki_ts_text($6)))`
+		text = ` AND q.id IN (
+			SELECT id FROM questions WHERE tsv @@ ` + tq + `
+			UNION SELECT question_id FROM question_answers WHERE tsv @@ ` + tq + `)`
+		args = append(args, f.Text, umlautsTyped.Replace(strings.ToLower(f.Text)))
+	}
 	rows, _ := s.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id
 		WHERE ($1 = '' OR $1 = ANY(q.topics))
 		  AND ($2 = '' OR $2 = ANY(q.cities) OR q.cities = '{}')
-		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))
-		  AND ($5 = '' OR q.title ILIKE $5 OR q.body ILIKE $5)
-		ORDER BY q.id DESC LIMIT $4`, f.Topic, f.City, f.OpenOnly, f.Limit, likePattern(f.Text))
+		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))`+text+`
+		ORDER BY q.id DESC LIMIT $4`, args...)
 	list, err := pgx.CollectRows(rows, scanQuestion)
 	if err != nil {
 		return nil, err
@@ -282,14 +300,8 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 	return list, nil
 }
 
-// likePattern matches text anywhere, its wildcards taken literally.
-func likePattern(text string) string {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return ""
-	}
-	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
-}
+// umlautsTyped reads ae, oe and ue as the umlauts they may stand for.
+var umlautsTyped = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
 
 // questionAnswers loads q's answers; each answer's articles are those the
 // reader may read now, the others are left out (never named, never titled).

@@ -81,6 +81,7 @@ func TestAccessibilityInBrowser(t *testing.T) {
 		{"topic", "/topics/klimaresilienz", 200},
 		{"search", "/search?q=Starkregen&topic=klimaresilienz", 200},
 		{"search-empty", "/search?q=Zzzyxqw", 200},
+		{"search-did-you-mean", "/search?q=Klimaanpasung", 200},
 		{"article", article, 200},
 		{"history", article + "/history", 200},
 		{"diff", fmt.Sprintf("%s/diff?from=%d&to=%d", article, oldID, newID), 200},

@@ -22,6 +22,7 @@ const (
 	fxFormular
 	fxZisterne // city-only, Schwerin
 	fxQuartier // network, Wismar
+	fxStation
 	fxCount
 )
 
@@ -113,6 +114,49 @@ func TestSearchBehaviour(t *testing.T) {
 		{name: "did you mean", q: Query{Text: "Starkrgen"}, want: k(fxPegel), check: func(t *testing.T, res *Result) {
 			if res.DidYouMean != "Starkregen" {
 				t.Errorf("did_you_mean = %q, want Starkregen", res.DidYouMean)
+			}
+		}},
+		// German as the network writes it: a typo of a word that only the
+		// synonym list, a topic name or a city name has is corrected, and
+		// corrections are spelt as written.
+		{name: "did you mean: Klimaanpasung", q: Query{Text: "Klimaanpasung"}, want: k(fxAltstadt, fxGruendach), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Klimaanpassung" {
+				t.Errorf("did_you_mean = %q, want Klimaanpassung", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: Klimaresilenz", q: Query{Text: "Klimaresilenz"}, want: k(fxAltstadt, fxGruendach), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Klimaresilienz" {
+				t.Errorf("did_you_mean = %q, want Klimaresilienz", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: Stadtdatn", q: Query{Text: "Stadtdatn"}, want: k(fxPegel, fxLuft), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Stadtdaten" {
+				t.Errorf("did_you_mean = %q, want Stadtdaten", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: Neubrandenbrug", q: Query{Text: "Neubrandenbrug"}, want: k(fxGruendach), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Neubrandenburg" {
+				t.Errorf("did_you_mean = %q, want Neubrandenburg", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: mobilitätstation", q: Query{Text: "mobilitätstation"}, want: k(fxStation), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Mobilitätsstation" {
+				t.Errorf("did_you_mean = %q, want Mobilitätsstation", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: Lorawam", q: Query{Text: "Lorawam"}, want: k(fxPegel), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "LoRaWAN" {
+				t.Errorf("did_you_mean = %q, want LoRaWAN", res.DidYouMean)
+			}
+		}},
+		{name: "did you mean: a synonym typo among correct words", q: Query{Text: "Klimaanpasung Altstadt"}, want: k(fxAltstadt), check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "Klimaanpassung Altstadt" {
+				t.Errorf("did_you_mean = %q, want Klimaanpassung Altstadt", res.DidYouMean)
+			}
+		}},
+		{name: "no did you mean for a synonym typo of a hidden article", reader: &wiki.Reader{}, q: Query{Text: "Photovoltaic"}, want: []string{}, check: func(t *testing.T, res *Result) {
+			if res.DidYouMean != "" {
+				t.Errorf("did_you_mean = %q: only a network article says Solarstrom", res.DidYouMean)
 			}
 		}},
 		{name: "no did you mean for correct words", q: Query{Text: "Starkregen"}, want: k(fxPegel), check: func(t *testing.T, res *Result) {

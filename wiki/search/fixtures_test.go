@@ -60,6 +60,9 @@ var fixtures = []fixture{
 	{city: "wismar", title: "Netzwerkinterne Quartiersspeicher", vis: wiki.Network, age: 11,
 		topics: []string{"energie"}, tags: []string{"speicher"}, status: "planung",
 		body: "Ein Quartiersspeicher am Hafen puffert Solarstrom aus den Dächern der Nachbarschaft."},
+	{city: "stralsund", title: "Mobilitätsstation am Bahnhof", vis: wiki.Public, age: 12,
+		topics: []string{"wirtschaft"}, tags: []string{"umstieg"}, status: "idee",
+		body: "Mobilitätsstation heißt: Carsharing und Leihräder am Bahnhof, eine Mobilitätsstation für alle."},
 }
 
 // fixtureKey is how hits are compared: "city/slug".

@@ -229,7 +229,12 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	req := m.searchRequest(r, q)
+	// Meilisearch forgives typos of words in the index, not of synonyms:
+	// a typo of a synonym term is sent as the term.
+	sent, rewritten := synonymTyposFixed(q.Text)
+	mq := q
+	mq.Text = sent
+	req := m.searchRequest(r, mq)
 	pending, err := m.unapplied(ctx, r)
 	if err != nil {
 		return nil, err
@@ -237,7 +242,7 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 	if pending != "" {
 		req.Filter = append(req.Filter.([]string), pending)
 	}
-	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, q.Text, req)
+	raw, err := m.client.Index(m.index).SearchRawWithContext(ctx, sent, req)
 	if err != nil {
 		return nil, fmt.Errorf("meilisearch search: %w", err)
 	}
@@ -280,7 +285,7 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 		}
 		res.Hits = append(res.Hits, hit)
 	}
-	if q.Text != "" && !exactHit(resp.Hits) {
+	if q.Text != "" && (rewritten || !exactHit(resp.Hits)) {
 		plan := planFor(q.Text)
 		if len(plan.groups) > 0 {
 			if err := m.pg.expand(ctx, &plan); err != nil {

@@ -18,6 +18,7 @@ type PG struct {
 	pool  *pgxpool.Pool
 	vocab *ttlCache[vocabEntry] // the word list's alternatives per query word
 	tsq   *ttlCache[pgQuery]    // tsqueries per set of alternatives
+	tags  *ttlCache[string]     // tags as written (see TagLabels)
 }
 
 // NewPG returns the PostgreSQL backend on pool.
@@ -25,7 +26,8 @@ func NewPG(pool *pgxpool.Pool) *PG {
 	return &PG{pool: pool,
 		// The word list changes slowly, and most searches repeat words.
 		vocab: newTTLCache[vocabEntry](time.Minute, 10000),
-		tsq:   newTTLCache[pgQuery](time.Hour, 10000)}
+		tsq:   newTTLCache[pgQuery](time.Hour, 10000),
+		tags:  newTTLCache[string](10*time.Minute, 10000)}
 }
 
 // Engine names this backend in results and logs.

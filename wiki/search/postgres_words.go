@@ -74,7 +74,15 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 			return fmt.Errorf("word list: %w", err)
 		}
 		for _, m := range missing {
-			p.vocab.put(m, found[m])
+			e := found[m]
+			// A typo of a synonym term finds the term's whole group.
+			if st, ok := synonymTypo(m); ok {
+				e.similar, e.synonym = true, &st
+				for _, t := range groupTexts(st.group) {
+					e.alts = append(e.alts, planAlt{text: t, typo: true})
+				}
+			}
+			p.vocab.put(m, e)
 		}
 	}
 	for gi, g := range plan.groups {
@@ -83,6 +91,7 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 		}
 		e, _ := p.vocab.get(g.word)
 		plan.groups[gi].similar = e.similar
+		plan.groups[gi].synonym = e.synonym
 		for _, a := range e.alts {
 			if a.text != g.word {
 				plan.groups[gi].alts = append(plan.groups[gi].alts, a)
@@ -96,6 +105,8 @@ func (p *PG) expand(ctx context.Context, plan *queryPlan) error {
 type vocabEntry struct {
 	alts    []planAlt
 	similar bool // it has similar words, within the typo budget or not
+	// synonym is the synonym term the word is a typo of, if any.
+	synonym *synonymTerm
 }
 
 // Meilisearch's typo budget, which its index settings use too: words of
@@ -181,8 +192,8 @@ func (p *PG) didYouMean(ctx context.Context, r wiki.Reader, q Query, plan queryP
 // filterSQL's condition, its parameters already in a. "" when no word of
 // the plan could be corrected.
 func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
-	var altGroups, wordGroups []int32
-	var altTexts, words []string
+	var altGroups, wordGroups, synGroups, termGroups []int32
+	var altTexts, words, synDisplays, synKeys, termTexts []string
 	for gi, g := range plan.groups {
 		// A word without similar listed words has no correction either:
 		// expand looks for them alike.
@@ -197,6 +208,15 @@ func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 				altTexts = append(altTexts, a.text)
 			}
 		}
+		if st := g.synonym; st != nil {
+			synGroups = append(synGroups, int32(gi))
+			synDisplays = append(synDisplays, st.display)
+			synKeys = append(synKeys, st.key)
+			for _, t := range groupTexts(st.group) {
+				termGroups = append(termGroups, int32(gi))
+				termTexts = append(termTexts, t)
+			}
+		}
 	}
 	if len(words) == 0 {
 		return ""
@@ -205,20 +225,38 @@ func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 	texts := func(v []string) string { return hideParam(a.add(v)+"::text[]") + "::text[]" }
 	ag, at, wg, ww := ints(altGroups), texts(altTexts), ints(wordGroups), texts(words)
 	sim := strconv.FormatFloat(minSimilarity, 'f', -1, 64)
+	// Typos of synonym terms: the term is offered when an article the
+	// reader may read matches its group (see synonymTypo).
+	synCTE, synCand := "", ""
+	if len(synGroups) > 0 {
+		sg, sd, sk, tg, tt := ints(synGroups), texts(synDisplays), texts(synKeys), ints(termGroups), texts(termTexts)
+		synCTE = `,
+		syn AS (
+			SELECT x.g, hansewiki_tsquery_or(plainto_tsquery('hansewiki_german', x.t)) AS q
+			FROM unnest(` + tg + `, ` + tt + `) AS x(g, t) GROUP BY x.g),
+		syn_terms AS (
+			SELECT x.g, x.display, x.key FROM unnest(` + sg + `, ` + sd + `, ` + sk + `) AS x(g, display, key))`
+		synCand = `
+			UNION ALL
+			SELECT t.display, similarity(t.key, f.f) FROM syn_terms t JOIN syn USING (g)
+			WHERE t.g = w.g AND EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ syn.q AND ` + filter + `)`
+	}
 	return `WITH alts AS (
 			SELECT x.g, plainto_tsquery('hansewiki_german', x.t) AS q FROM unnest(` + ag + `, ` + at + `) AS x(g, t)),
-		grouped AS (SELECT g, hansewiki_tsquery_or(q) AS q FROM alts GROUP BY g)
+		grouped AS (SELECT g, hansewiki_tsquery_or(q) AS q FROM alts GROUP BY g)` + synCTE + `
 		SELECT w.g, c.display
 		FROM unnest(` + wg + `, ` + ww + `) AS w(g, w)
 		JOIN grouped USING (g)
 		CROSS JOIN LATERAL (SELECT hansewiki_fold(w.w) AS f) f
 		CROSS JOIN LATERAL (
-			SELECT s.display FROM search_words s
-			WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ grouped.q AND ` + filter + `)
-			  AND s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= ` + sim + `
+			SELECT c.display FROM (
+			(SELECT s.display, similarity(s.word, f.f) AS sim FROM search_words s
+			WHERE s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= ` + sim + `
 			  AND EXISTS (SELECT 1 FROM search_documents d
 			              WHERE d.tsv @@ plainto_tsquery('hansewiki_german', s.word) AND ` + filter + `)
-			ORDER BY similarity(s.word, f.f) DESC, s.word LIMIT 1) c`
+			ORDER BY similarity(s.word, f.f) DESC, s.word LIMIT 1)` + synCand + `) c
+			ORDER BY c.sim DESC, c.display LIMIT 1) c
+		WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ grouped.q AND ` + filter + `)`
 }
 
 // dymJSON wraps dymSQL's rows into one JSON array of dymFix.
@@ -242,8 +280,10 @@ func (p queryPlan) correctedBy(fixes []dymFix) string {
 	return p.corrected(byPos)
 }
 
-// corrected spells the query with the words at the given positions replaced,
-// capitalized like the word they replace; "" without replacements.
+// corrected spells the query with the words at the given positions replaced
+// by their spelling as written ("ÖPNV", "Mobilitätsstation"); a correction
+// the articles only write in lower case is capitalized like the word it
+// replaces. "" without replacements.
 func (p queryPlan) corrected(fixes map[int]string) string {
 	if len(fixes) == 0 {
 		return ""
@@ -252,7 +292,7 @@ func (p queryPlan) corrected(fixes map[int]string) string {
 	for i, t := range p.all {
 		out[i] = t.orig
 		if fix, ok := fixes[i]; ok {
-			if r, _ := utf8.DecodeRuneInString(t.orig); unicode.IsUpper(r) {
+			if r, _ := utf8.DecodeRuneInString(t.orig); unicode.IsUpper(r) && fix == strings.ToLower(fix) {
 				fr, n := utf8.DecodeRuneInString(fix)
 				fix = string(unicode.ToUpper(fr)) + fix[n:]
 			}
@@ -260,4 +300,52 @@ func (p queryPlan) corrected(fixes map[int]string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// TagLabels returns tags as the articles write them: tags are stored in lower
+// case ("öpnv"), and a one-word tag that article text spells otherwise
+// ("ÖPNV") is shown so. Tags without such a spelling map to themselves.
+// Callers pass only tags of articles the reader may read: the word list
+// holds the words of hidden articles too, so an arbitrary tag would ask
+// whether any article has it; for a visible tag the spelling, which differs
+// from it only in case, tells nothing but how a word already seen is written.
+func (p *PG) TagLabels(ctx context.Context, tags []string) (map[string]string, error) {
+	out := make(map[string]string, len(tags))
+	var missing []string
+	for _, t := range tags {
+		if l, ok := p.tags.get(t); ok {
+			out[t] = l
+		} else if _, dup := out[t]; !dup {
+			out[t] = t
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := p.pool.Query(ctx, `SELECT t, s.display FROM unnest($1::text[]) AS t
+		JOIN search_words s ON s.word = hansewiki_fold(t) AND s.as_written AND lower(s.display) = t`, missing)
+	if err != nil {
+		return out, fmt.Errorf("tag labels: %w", err)
+	}
+	var t, display string
+	for rows.Next() {
+		if err := rows.Scan(&t, &display); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("tag labels: %w", err)
+		}
+		out[t] = display
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("tag labels: %w", err)
+	}
+	for _, m := range missing {
+		p.tags.put(m, out[m])
+	}
+	return out, nil
+}
+
+// TagLabels asks the word list in PostgreSQL, whichever backend searches.
+func (m *Meili) TagLabels(ctx context.Context, tags []string) (map[string]string, error) {
+	return m.pg.TagLabels(ctx, tags)
 }

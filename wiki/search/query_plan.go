@@ -24,6 +24,9 @@ type planGroup struct {
 	// similar: the word list has words similar to it, so "did you mean"
 	// may find a correction (PostgreSQL; set by expand).
 	similar bool
+	// synonym: the word is a typo of this one-word synonym term, whose
+	// group its alternatives hold (set by expand).
+	synonym *synonymTerm
 }
 
 type planAlt struct {

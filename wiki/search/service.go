@@ -187,3 +187,8 @@ func (s *Service) Reindex(ctx context.Context, progress func(done, total int)) (
 	}
 	return res, nil
 }
+
+// TagLabels returns tags as the articles write them (see PG.TagLabels).
+func (s *Service) TagLabels(ctx context.Context, tags []string) (map[string]string, error) {
+	return s.pg.TagLabels(ctx, tags)
+}

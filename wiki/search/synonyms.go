@@ -105,3 +105,73 @@ var synonymIndex = func() []synonymPhrase {
 	}
 	return out
 }()
+
+// synonymTerm is a one-word term of a synonym group, for typo corrections
+// of words that articles may never contain: "Klimaanpasung" is corrected
+// to "Klimaanpassung", which no article needs to spell for its group
+// ("Klimaresilienz") to match.
+type synonymTerm struct {
+	display string // as written in the list
+	key     string // folded as hansewiki_fold folds (see stemFoldWord)
+	group   int
+}
+
+var synonymTerms = func() []synonymTerm {
+	var out []synonymTerm
+	for gi, g := range synonymGroups {
+		for _, term := range g {
+			if ts := tokenize(term); len(ts) == 1 {
+				out = append(out, synonymTerm{display: term, key: stemFoldWord(ts[0].word), group: gi})
+			}
+		}
+	}
+	return out
+}()
+
+// synonymTypo is the one-word synonym term that w (lower case) is a typo
+// of, within Meilisearch's typo budget, the closest first; ok is false
+// when w is no such typo (or is a term itself).
+func synonymTypo(w string) (t synonymTerm, ok bool) {
+	if !expandable(w) {
+		return t, false
+	}
+	key := stemFoldWord(w)
+	best := typoBudget(w) + 1
+	for _, st := range synonymTerms {
+		if st.key == key {
+			return t, false
+		}
+		if d := typoDistance(key, st.key); d > 0 && d < best {
+			t, best, ok = st, d, true
+		}
+	}
+	return t, ok
+}
+
+// groupTexts is a synonym group's terms as query alternatives.
+func groupTexts(group int) []string {
+	var out []string
+	for _, term := range synonymGroups[group] {
+		out = append(out, strings.ToLower(joinWords(term)))
+	}
+	return out
+}
+
+// synonymTyposFixed returns text with every word that is a typo of a
+// synonym term (see synonymTypo) replaced by the term, and whether any was.
+// Stop words and words of synonym phrases stay as typed.
+func synonymTyposFixed(text string) (string, bool) {
+	plan := planFor(text)
+	fixes := map[int]string{}
+	for _, g := range plan.groups {
+		if g.single {
+			if st, ok := synonymTypo(g.word); ok {
+				fixes[g.pos] = st.display
+			}
+		}
+	}
+	if len(fixes) == 0 {
+		return text, false
+	}
+	return plan.corrected(fixes), true
+}
