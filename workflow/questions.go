@@ -267,7 +267,7 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 200
 	}
-	// Text is matched by German full-text search (migration 0020) on the
+	// Text is matched by German full-text search (migration 0019) on the
 	// title and text of the question and on each answer: all its words in
 	// the question or in one answer. The tsquery is hidden from the planner
 	// (a sub-select), which then always takes the GIN indexes: with the
