@@ -124,6 +124,8 @@ type accountModel struct {
 	Tokens   []auth.Token
 	NewToken string
 	Error    string
+	// Absence is the section about absences and deputies (issue 14).
+	Absence *absenceModel
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +140,10 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	m := &accountModel{Tokens: tokens, NewToken: newToken, Error: msg}
+	if m.Absence, err = s.absenceSection(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	m.Title = s.catalogs[language(r)].T("account.title")
 	m.Nav = "account"
 	s.render(w, r, status, "account", m)
