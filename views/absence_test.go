@@ -21,7 +21,7 @@ func TestAbsenceOverAPIAndAccountPage(t *testing.T) {
 	s := newTestServer(t, sampleItems...)
 	doc := loadOpenAPI(t)
 	reviewer := account(t, s, "pruefer-hl", "reviewer", "luebeck")
-	account(t, s, "vertretung-hl", "reviewer", "luebeck")
+	deputy := account(t, s, "vertretung-hl", "reviewer", "luebeck")
 	account(t, s, "pruefer-hro", "reviewer", "rostock")
 	member := account(t, s, "mitglied")
 	today := auth.Day(time.Now())
@@ -67,6 +67,20 @@ func TestAbsenceOverAPIAndAccountPage(t *testing.T) {
 	}
 	if page := send(s, "GET", "/account", member, "", "").Body.String(); strings.Contains(page, `id="absence-title"`) {
 		t.Error("a member who reviews nowhere is offered absences")
+	}
+	// What reaches the absent reviewer (a comment on an article they
+	// watch) reaches the deputy, marked on their notifications page.
+	if rec := send(s, "POST", "/c/luebeck/quartiersbus-in-luebeck/watch", reviewer, "application/x-www-form-urlencoded", "watch=on"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("watching: %d", rec.Code)
+	}
+	if rec := doJSON(t, s, "POST", "/api/v1/articles/luebeck/quartiersbus-in-luebeck/comments", member, map[string]string{"body": "Fährt der Bus auch sonntags?"}); rec.Code != http.StatusCreated {
+		t.Fatalf("commenting: %d %s", rec.Code, rec.Body)
+	}
+	if page := send(s, "GET", "/notifications", deputy, "", "").Body.String(); !strings.Contains(page, "als Vertretung für pruefer-hl") || !strings.Contains(page, "Quartiersbus in Lübeck") {
+		t.Error("the deputy's notifications page does not show the absent reviewer's notification as such")
+	}
+	if page := send(s, "GET", "/notifications?lang=en", deputy, "", "").Body.String(); !strings.Contains(page, "as the deputy of pruefer-hl") {
+		t.Error("the English notifications page lacks the deputy marker")
 	}
 	// The form, as a browser sends it.
 	form := url.Values{"from": {day(10)}, "to": {day(12)}, "deputy": {"vertretung-hl"}, "city": {"luebeck"}}
