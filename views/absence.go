@@ -55,6 +55,22 @@ func (s *Server) absenceSection(r *http.Request) (*absenceModel, error) {
 	return m, nil
 }
 
+// endingRoles are the signed-in user's roles granted until a date.
+func (s *Server) endingRoles(r *http.Request) ([]auth.Member, error) {
+	id := auth.FromContext(r.Context())
+	members, err := s.auth.Members(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.Member
+	for _, m := range members {
+		if m.Username == id.Username && m.Until != nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 func absenceInput(r *http.Request) workflow.AbsenceInput {
 	return workflow.AbsenceInput{City: r.PostFormValue("city"), From: r.PostFormValue("from"), To: r.PostFormValue("to"), Deputy: r.PostFormValue("deputy")}
 }

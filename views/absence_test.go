@@ -117,7 +117,7 @@ func TestAdminPagesGrantRolesUntilADate(t *testing.T) {
 	ctx := context.Background()
 	cityAdmin := account(t, s, "admin-hl", "admin", "luebeck")
 	network := account(t, s, "koordination", "admin", "*")
-	account(t, s, "greta")
+	greta := account(t, s, "greta")
 	until := auth.Day(time.Now()).AddDate(0, 3, 0)
 	form := func(kv ...string) string {
 		v := url.Values{"op": {"grant"}, "username": {"greta"}}
@@ -146,6 +146,9 @@ func TestAdminPagesGrantRolesUntilADate(t *testing.T) {
 	page := send(s, "GET", "/admin/c/luebeck", cityAdmin, "", "").Body.String()
 	if !regexp.MustCompile(`bis \d+\. [A-Za-zä]+ \d{4}`).MatchString(page) || !strings.Contains(page, `name="until"`) {
 		t.Error("the city's page does not show the role's end date or the date field")
+	}
+	if page := send(s, "GET", "/account", greta, "", "").Body.String(); !strings.Contains(page, "Ihre Rolle „Prüferin/Prüfer“ in Hansestadt Lübeck endet nach dem") {
+		t.Errorf("greta's account page does not say when her role ends")
 	}
 	var detail string
 	s.store.Pool().QueryRow(ctx, `SELECT detail->>'until' FROM audit_events WHERE action = 'role.grant' AND object = 'user:greta' ORDER BY id DESC LIMIT 1`).Scan(&detail)

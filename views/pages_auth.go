@@ -126,6 +126,8 @@ type accountModel struct {
 	Error    string
 	// Absence is the section about absences and deputies (issue 14).
 	Absence *absenceModel
+	// EndingRoles are the user's roles that end by themselves.
+	EndingRoles []auth.Member
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -140,6 +142,10 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	m := &accountModel{Tokens: tokens, NewToken: newToken, Error: msg}
+	if m.EndingRoles, err = s.endingRoles(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if m.Absence, err = s.absenceSection(r); err != nil {
 		s.serverError(w, r, err)
 		return
