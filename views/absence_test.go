@@ -187,4 +187,33 @@ func TestAdminPagesGrantRolesUntilADate(t *testing.T) {
 			t.Errorf("the role still ends on %v", m.Until)
 		}
 	}
+
+	// The periodic job ends what is due (here the Rostock role and a
+	// Lübeck one); the audit log says so in words, and the Lübeck admin
+	// sees only Lübeck's.
+	if rec := send(s, "POST", "/admin/c/luebeck/roles", cityAdmin, formType, form("role", "author", "until", until.Format(time.DateOnly))); rec.Code != http.StatusSeeOther {
+		t.Fatalf("granting until a date: %d", rec.Code)
+	}
+	if n, err := s.auth.EndRoles(ctx, until); err != nil || n != 0 {
+		t.Fatalf("on the last day %d roles ended (%v)", n, err)
+	}
+	if n, err := s.auth.EndRoles(ctx, until.AddDate(0, 0, 1).Add(12*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("after the last day %d roles ended (%v), want 2", n, err)
+	}
+	s.opts.Barrier.Sync(ctx)
+	rec := send(s, "GET", "/api/v1/audit?action=role.end", cityAdmin, "", "")
+	var events []struct {
+		Actor  string
+		Detail map[string]any
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &events) != nil || len(events) != 1 ||
+		events[0].Detail["city"] != "luebeck" || events[0].Detail["until"] != until.Format(time.DateOnly) || events[0].Actor != auth.RoleEndActor {
+		t.Errorf("the Lübeck admin's audit of ended roles: %d %s", rec.Code, rec.Body)
+	}
+	if page := send(s, "GET", "/admin/audit", network, "", "").Body.String(); strings.Count(page, "Rolle endete am Fristende") < 3 { // the filter's option and two events
+		t.Error("the audit page does not say in words that roles ended")
+	}
+	if roles := send(s, "GET", "/admin/people", network, "", "").Body.String(); strings.Contains(roles, "(bis ") {
+		t.Error("the ended roles are still listed with their end")
+	}
 }
