@@ -177,7 +177,7 @@ func TestBadBodiesAre400(t *testing.T) {
 			continue
 		}
 		target := concrete(rt.tpl, "", "")
-		if rt.name == "api.logout" {
+		if rt.name == "api.logout" || rt.method == http.MethodDelete {
 			continue // reads no body
 		}
 		if isAPI(httptest.NewRequest("GET", target, nil)) {

@@ -13,7 +13,7 @@ var auditActions = []string{
 	"change.create", "change.update", "change.submit", "change.approve", "change.request-changes", "change.reject",
 	"change.published", "change.conflict", "change.rebase", "change.withdraw",
 	"article.archived", "article.unarchived",
-	"role.grant", "role.revoke", "user.create", "user.invite", "user.password", "user.reset_request",
+	"role.grant", "role.revoke", "role.end", "absence.add", "absence.delete", "user.create", "user.invite", "user.password", "user.reset_request",
 	"user.disable", "user.enable", "login", "login.failed", "token.create", "token.revoke",
 	"city.add", "city.policy", "topic.save", "legal.save",
 }
@@ -40,7 +40,7 @@ func (s *Server) auditNames(r *http.Request, m *auditModel) error {
 		// A city admin sees events of their cities' objects only.
 		m.Actions = nil
 		for _, a := range auditActions {
-			if strings.HasPrefix(a, "change.") || strings.HasPrefix(a, "article.") || strings.HasPrefix(a, "role.") || strings.HasPrefix(a, "city.") {
+			if strings.HasPrefix(a, "change.") || strings.HasPrefix(a, "article.") || strings.HasPrefix(a, "role.") || strings.HasPrefix(a, "absence.") || strings.HasPrefix(a, "city.") {
 				m.Actions = append(m.Actions, a)
 			}
 		}

@@ -109,13 +109,18 @@ func (s *Server) adminUserDisable(w http.ResponseWriter, r *http.Request) {
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.people"), func(st int, msg string) { s.showPeople(w, r, st, msg) })
 }
 
-// roleChange grants or revokes a role from a form (op=grant|revoke).
+// roleChange grants or revokes a role from a form (op=grant|revoke); a
+// grant may carry the role's last day (until, YYYY-MM-DD).
 func (s *Server) roleChange(r *http.Request, city string) error {
 	user, role := r.PostFormValue("username"), r.PostFormValue("role")
 	if r.PostFormValue("op") == "revoke" {
 		return s.auth.Revoke(r.Context(), user, role, city, actor(r))
 	}
-	return s.auth.Grant(r.Context(), user, role, city, actor(r))
+	until, err := auth.ParseDay("until", r.PostFormValue("until"))
+	if err != nil {
+		return err
+	}
+	return s.auth.GrantUntil(r.Context(), user, role, city, until, actor(r))
 }
 
 func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request) {

@@ -124,6 +124,10 @@ type accountModel struct {
 	Tokens   []auth.Token
 	NewToken string
 	Error    string
+	// Absence is the section about absences and deputies (issue 14).
+	Absence *absenceModel
+	// EndingRoles are the user's roles that end by themselves.
+	EndingRoles []auth.Member
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +142,14 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	m := &accountModel{Tokens: tokens, NewToken: newToken, Error: msg}
+	if m.EndingRoles, err = s.endingRoles(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if m.Absence, err = s.absenceSection(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	m.Title = s.catalogs[language(r)].T("account.title")
 	m.Nav = "account"
 	s.render(w, r, status, "account", m)

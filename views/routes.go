@@ -114,6 +114,12 @@ func (s *Server) routes() []route {
 		{"account.password", "POST", "/account/password", member, false, s.accountPassword},
 		{"account.tokens", "POST", "/account/tokens", member, false, s.accountTokenCreate},
 		{"account.token.revoke", "POST", "/account/tokens/{id:[0-9]+}/revoke", member, false, s.accountTokenRevoke},
+		// Absence and deputies (issue 14): the workflow checks who may.
+		{"account.absences", "POST", "/account/absences", member, false, s.accountAbsenceAdd},
+		{"account.absence.delete", "POST", "/account/absences/{id:[0-9]+}/delete", member, false, s.accountAbsenceDelete},
+		{"api.absences", "GET", "/api/v1/me/absences", member, false, s.apiAbsences},
+		{"api.absences.create", "POST", "/api/v1/me/absences", member, false, s.apiAbsenceCreate},
+		{"api.absence.delete", "DELETE", "/api/v1/me/absences/{id:[0-9]+}", member, false, s.apiAbsenceDelete},
 
 		{"admin", "GET", "/admin", can(auth.ManageNetwork), false, s.adminPage},
 		{"admin.cities.page", "GET", "/admin/cities", can(auth.ManageNetwork), false, s.adminCitiesPage},

@@ -63,7 +63,7 @@ func Audit(ctx context.Context, pool *pgxpool.Pool, f AuditFilter) ([]AuditEvent
 				SELECT 'change:' || cr.id FROM change_requests cr JOIN articles a ON a.id = cr.article_id WHERE a.city = ANY(`+c+`)
 				UNION ALL SELECT 'article:' || a.city || '/' || a.slug FROM articles a WHERE a.city = ANY(`+c+`)
 				UNION ALL SELECT 'city:' || ci.slug FROM cities ci WHERE ci.slug = ANY(`+c+`))
-			OR e.action IN ('role.grant', 'role.revoke') AND e.detail->>'city' = ANY(`+c+`))`)
+			OR e.action IN ('role.grant', 'role.revoke', 'role.end', 'absence.add', 'absence.delete') AND e.detail->>'city' = ANY(`+c+`))`)
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "e.at >= "+arg(f.Since))

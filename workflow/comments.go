@@ -204,7 +204,13 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 	}
 	told := map[int64]bool{writer.UserID: true}
 	mailed := false
-	for _, uid := range userIDs {
+	// Absences: deputies are told too.
+	to, err := s.addressees(ctx, tx, userIDs, a.City, "comment.created", writer.Username, writer.UserID)
+	if err != nil {
+		return err
+	}
+	for _, ad := range to {
+		uid := ad.user
 		if told[uid] {
 			continue
 		}
@@ -218,15 +224,18 @@ func (s *Service) notifyComment(ctx context.Context, tx pgx.Tx, a *wiki.Article,
 		}
 		var nid int64
 		var email string
-		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment, article_comment_id)
-			VALUES ($1, 'comment.created', $2, $3, $4, $5) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
-			uid, a.ID, writer.Username, excerpt, cid).Scan(&nid, &email); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, comment, article_comment_id, deputy_for)
+			VALUES ($1, 'comment.created', $2, $3, $4, $5, $6) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, a.ID, writer.Username, excerpt, cid, nullable(ad.deputyFor)).Scan(&nid, &email); err != nil {
 			return err
 		}
 		if s.Mail == nil || email == "" {
 			continue
 		}
 		subject, text := s.Mail.composeComment(a, writer.Username, excerpt)
+		if ad.deputyFor != 0 {
+			text = deputyMailNote(ad.deputyForName) + text
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, article_id)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			email, subject, text, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, a.ID); err != nil {

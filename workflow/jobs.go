@@ -140,7 +140,8 @@ func runJob(ctx context.Context, j job, asOf time.Time) (done int, err error) {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return j.run(ctx, asOf)
+	// Notifications the job writes weigh absences as of asOf.
+	return j.run(WithAsOf(ctx, asOf), asOf)
 }
 
 // JobRun is the last recorded run of a job.

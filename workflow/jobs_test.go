@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,7 +63,7 @@ func TestPeriodicWorkRunsInOneProcessAtATime(t *testing.T) {
 	<-entered
 	release <- struct{}{}
 	wg.Wait()
-	if r := <-waited; len(r) != 1 || r[0].Done != 1 || r[0].Err != nil {
+	if r := only(<-waited, "count"); len(r) != 1 || r[0].Done != 1 || r[0].Err != nil {
 		t.Fatalf("waiting run reported %+v", r)
 	}
 	if overlapped.Load() != 0 || runs.Load() != 2 {
@@ -90,6 +91,7 @@ func TestFailingJobDoesNotStopTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reports = only(reports, "fails", "panics", "after")
 	if len(reports) != 3 || reports[0].Err == nil || reports[1].Err == nil || reports[2].Err != nil || !ran {
 		t.Fatalf("reports %+v, later job ran with the as-of: %v", reports, ran)
 	}
@@ -104,4 +106,16 @@ func TestFailingJobDoesNotStopTheOthers(t *testing.T) {
 	if got["fails"].Error != "mail server gone" || got["after"].Done != 3 || got["panics"].Error == "" {
 		t.Fatalf("recorded runs %+v", last)
 	}
+}
+
+// only keeps the reports of the named jobs: the service registers
+// periodic work of its own (roles that end, reminders, ...).
+func only(reports []workflow.JobReport, names ...string) []workflow.JobReport {
+	var out []workflow.JobReport
+	for _, r := range reports {
+		if slices.Contains(names, r.Name) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -75,8 +75,14 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 	if err != nil {
 		return err
 	}
+	// Absences: deputies are told too, or instead (reminders).
+	to, err := s.addressees(ctx, tx, userIDs, about.city, kind, actor, c.AuthorID)
+	if err != nil {
+		return err
+	}
 	var told int
-	for _, uid := range userIDs {
+	for _, ad := range to {
+		uid := ad.user
 		ok, err := s.tells(ctx, about, uid)
 		if err != nil {
 			return err
@@ -87,9 +93,9 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 		told++
 		var nid int64
 		var email string
-		err = tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor, comment)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
-			uid, kind, c.ID, c.ArticleID, actor, comment).Scan(&nid, &email)
+		err = tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, change_id, article_id, actor, comment, deputy_for)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, kind, c.ID, c.ArticleID, actor, comment, nullable(ad.deputyFor)).Scan(&nid, &email)
 		if err != nil {
 			return err
 		}
@@ -97,6 +103,9 @@ func (s *Service) notify(ctx context.Context, tx pgx.Tx, userIDs []int64, kind s
 			continue
 		}
 		subject, body := s.Mail.compose(kind, c, actor, comment)
+		if ad.deputyFor != 0 {
+			body = deputyMailNote(ad.deputyForName) + body
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, change_id, article_id)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, c.ID, c.ArticleID); err != nil {
@@ -193,6 +202,9 @@ type Notification struct {
 	Comment   string
 	CreatedAt time.Time
 	Read      bool
+	// DeputyFor names the absent person for whom the user, as their
+	// deputy, received this notification ("": for the user themselves).
+	DeputyFor string
 }
 
 // Notifications returns the user's newest notifications about articles
@@ -228,7 +240,8 @@ func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unrea
 	reader := s.Reader(id)
 	rows, _ := s.pool.Query(ctx, `SELECT n.id, n.kind, n.change_id, n.question_id, coalesce(a.city, ''), coalesce(a.slug, ''),
 			coalesce(r.title, p.title, q.title, ''), coalesce((SELECT nullif(display_name, '') FROM users WHERE username = n.actor), n.actor), n.comment, n.created_at, n.read_at IS NOT NULL,
-			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id
+			coalesce(p.visibility, r.visibility, ''), c.author_id IS NOT DISTINCT FROM n.user_id,
+			coalesce((SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = n.deputy_for), '')
 		FROM notifications n
 		LEFT JOIN articles a ON a.id = n.article_id
 		LEFT JOIN change_requests c ON c.id = n.change_id
@@ -242,7 +255,7 @@ func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unrea
 	var vis string
 	var own bool
 	_, err := pgx.ForEachRow(rows, []any{&n.ID, &n.Kind, &n.ChangeID, &n.QuestionID, &n.City, &n.Slug, &n.Title, &n.Actor, &n.Comment,
-		&n.CreatedAt, &n.Read, &vis, &own}, func() error {
+		&n.CreatedAt, &n.Read, &vis, &own, &n.DeputyFor}, func() error {
 		if len(out) >= limit {
 			return errEnough
 		}

@@ -205,11 +205,18 @@ func (s *Service) questionRecipients(ctx context.Context, tx pgx.Tx, topics, cit
 // notify does for changes. Questions are network-visible: every member may
 // be told.
 func (s *Service) notifyQuestion(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, qid int64, title, actor string) error {
-	for _, uid := range userIDs {
+	// Absences: deputies are told too (a question spans cities: any
+	// absence counts).
+	to, err := s.addressees(ctx, tx, userIDs, "", kind, actor)
+	if err != nil {
+		return err
+	}
+	for _, ad := range to {
+		uid := ad.user
 		var nid int64
 		var email string
-		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, question_id, actor) VALUES ($1, $2, $3, $4)
-			RETURNING id, (SELECT email FROM users WHERE id = $1)`, uid, kind, qid, actor).Scan(&nid, &email)
+		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, question_id, actor, deputy_for) VALUES ($1, $2, $3, $4, $5)
+			RETURNING id, (SELECT email FROM users WHERE id = $1)`, uid, kind, qid, actor, nullable(ad.deputyFor)).Scan(&nid, &email)
 		if err != nil {
 			return err
 		}
@@ -217,12 +224,15 @@ func (s *Service) notifyQuestion(ctx context.Context, tx pgx.Tx, userIDs []int64
 			continue
 		}
 		subject, body := s.Mail.composeQuestion(kind, qid, title, actor)
+		if ad.deputyFor != 0 {
+			body = deputyMailNote(ad.deputyForName) + body
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id)
 			VALUES ($1, $2, $3, $4, $5)`, email, subject, body, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid); err != nil {
 			return err
 		}
 	}
-	if s.Mail != nil && len(userIDs) > 0 {
+	if s.Mail != nil && len(to) > 0 {
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
 		return err
 	}

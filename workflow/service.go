@@ -50,7 +50,9 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{pool: store.Pool(), store: store, perm: perm, log: log, caches: newCaches()}
+	s := &Service{pool: store.Pool(), store: store, perm: perm, log: log, caches: newCaches()}
+	s.registerAbsenceJobs()
+	return s
 }
 
 // reader is what id may read, by the one visibility rule.

@@ -91,6 +91,7 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 			{"review", "/review", "Pegelsensoren an der Warnow", ""},
 			{"notifications", "/notifications", "bittet um Prüfung", ""},
 			{"changes-reviewer", "/changes", "Meine Änderungen", ""},
+			{"account-reviewer", "/account", "Abwesenheit und Vertretung", ""},
 		}},
 		{"admin-hro", []signedInPage{
 			{"admin-city", "/admin/c/rostock", "Prüfregel", ""},

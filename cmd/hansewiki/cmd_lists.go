@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"text/tabwriter"
+	"time"
 
 	"hansewiki/auth"
 )
@@ -64,12 +65,16 @@ func cmdRoleList(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tROLE\tCITY")
+	fmt.Fprintln(tw, "USERNAME\tROLE\tCITY\tUNTIL")
 	for _, mb := range members {
 		if filter != "" && filter != mb.City && filter != "user:"+mb.Username {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", mb.Username, mb.Role, mb.City)
+		until := "-"
+		if mb.Until != nil {
+			until = mb.Until.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mb.Username, mb.Role, mb.City, until)
 	}
 	return tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"hansewiki/auth"
 )
@@ -97,8 +98,17 @@ func cmdRole(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		}
 		return cmdRoleList(ctx, cfg, log, args[1:], stdout)
 	}
-	if len(args) != 4 || (args[0] != "grant" && args[0] != "revoke") {
-		return errors.New("usage: hansewiki role grant|revoke USERNAME author|reviewer|admin CITY|*")
+	const usage = "usage: hansewiki role grant USERNAME author|reviewer|admin CITY|* [--until YYYY-MM-DD] | role revoke USERNAME ROLE CITY|*"
+	args, untilText, err := untilFlag(args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 4 || (args[0] != "grant" && args[0] != "revoke") || (args[0] == "revoke" && untilText != "") {
+		return errors.New(usage)
+	}
+	until, err := auth.ParseDay("until", untilText)
+	if err != nil {
+		return fmt.Errorf("--until %q is not a date such as 2027-03-31", untilText)
 	}
 	m, err := open(ctx, cfg, log)
 	if err != nil {
@@ -107,15 +117,40 @@ func cmdRole(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	defer m.Close()
 	op, user, role, city := args[0], auth.NormalizeUsername(args[1]), args[2], args[3]
 	if op == "grant" {
-		err = m.Auth.Grant(ctx, user, role, city, cliActor())
+		err = m.Auth.GrantUntil(ctx, user, role, city, until, cliActor())
 	} else {
 		err = m.Auth.Revoke(ctx, user, role, city, cliActor())
 	}
 	if err != nil {
 		return err
 	}
+	if !until.IsZero() {
+		fmt.Fprintf(stdout, "%s: %s %s in %s until %s\n", op, user, role, city, until.Format(time.DateOnly))
+		return nil
+	}
 	fmt.Fprintf(stdout, "%s: %s %s in %s\n", op, user, role, city)
 	return nil
+}
+
+// untilFlag takes --until DATE (or --until=DATE) from anywhere in args:
+// it follows the positional arguments ("role grant U R C --until D").
+func untilFlag(args []string) (rest []string, until string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--until" || a == "-until":
+			if i+1 >= len(args) {
+				return nil, "", errors.New("--until needs a date such as 2027-03-31")
+			}
+			until = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--until=") || strings.HasPrefix(a, "-until="):
+			_, until, _ = strings.Cut(a, "=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return rest, until, nil
 }
 
 func cmdCity(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
