@@ -174,11 +174,11 @@ func (s *Server) adminCityRoleChange(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminCityPolicy(w http.ResponseWriter, r *http.Request) {
 	city := mux.Vars(r)["city"]
-	n, err := strconv.Atoi(r.PostFormValue("required_approvals"))
-	if err != nil {
-		n = 0 // reported by the store's range check
-	}
-	_, err = s.store.SetRequiredApprovals(r.Context(), city, n, actor(r))
+	// A number that does not parse is 0, which the store's range check
+	// reports in words.
+	n, _ := strconv.Atoi(r.PostFormValue("required_approvals"))
+	days, _ := strconv.Atoi(r.PostFormValue("review_days"))
+	_, err := s.store.SetReviewPolicy(r.Context(), city, wiki.ReviewPolicy{RequiredApprovals: &n, ReviewDays: &days}, actor(r))
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.city", "city", city), func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
 }
 

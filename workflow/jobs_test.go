@@ -62,7 +62,8 @@ func TestPeriodicWorkRunsInOneProcessAtATime(t *testing.T) {
 	<-entered
 	release <- struct{}{}
 	wg.Wait()
-	if r := <-waited; len(r) != 1 || r[0].Done != 1 || r[0].Err != nil {
+	// The jobs NewService registers run first; "count" is the last.
+	if r := <-waited; len(r) == 0 || r[len(r)-1].Name != "count" || r[len(r)-1].Done != 1 || r[len(r)-1].Err != nil {
 		t.Fatalf("waiting run reported %+v", r)
 	}
 	if overlapped.Load() != 0 || runs.Load() != 2 {
@@ -89,6 +90,9 @@ func TestFailingJobDoesNotStopTheOthers(t *testing.T) {
 	reports, err := e.wf.RunJobs(context.Background(), time.Date(2027, 3, 1, 8, 0, 0, 0, time.UTC), false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(reports) >= 3 {
+		reports = reports[len(reports)-3:] // after the jobs NewService registers
 	}
 	if len(reports) != 3 || reports[0].Err == nil || reports[1].Err == nil || reports[2].Err != nil || !ran {
 		t.Fatalf("reports %+v, later job ran with the as-of: %v", reports, ran)
