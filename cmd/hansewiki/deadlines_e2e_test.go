@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"hansewiki/migrations/pgtest"
 )
@@ -227,4 +230,84 @@ func (mb *mailbox) all() []boxed {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	return append([]boxed(nil), mb.msgs...)
+}
+
+// The review queue with an overdue change, the change page and the city's
+// policy form pass axe-core on a phone and a desktop, fit the phone, and
+// say "Überfällig" in words on the phone's cards too.
+func TestReviewDeadlinesInBrowser(t *testing.T) {
+	t.Parallel()
+	axeSrc, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatalf("axe-core is missing (%v): run `npm ci` at the repository root", err)
+	}
+	chromium := chromiumPath(t)
+	dbURL := pgtest.URL(t)
+	addUser(t, dbURL, "autorin", [2]string{"author", "rostock"})
+	addUser(t, dbURL, "pruefer", [2]string{"reviewer", "rostock"})
+	addUser(t, dbURL, "admin-hro", [2]string{"admin", "rostock"})
+	m := startServer(t, dbURL)
+	base := m.URL()
+	author := newClient(t, base)
+	author.token = apiToken(t, base, "autorin")
+	var ids []int64
+	for _, title := range []string{"Gründächer in Rostock", "Baumpatenschaften in Rostock"} {
+		ids = append(ids, author.change("POST", "/api/v1/changes", map[string]any{"city": "rostock", "title": title,
+			"body": "Text für " + title, "visibility": "public", "topics": []string{"klimaresilienz"}, "submit": true}, 201).ID)
+	}
+	conn, err := pgxConnect(t, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `UPDATE change_requests SET due_at = now() - interval '1 day' WHERE id = $1`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	m.Barrier.Sync(context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	browser, closeBrowser := startChromium(ctx, t, chromium)
+	defer closeBrowser()
+	shots := os.Getenv(screenshotEnv)
+	for _, u := range []struct {
+		name  string
+		pages []signedInPage
+	}{
+		{"pruefer", []signedInPage{
+			{"deadline-review", "/review", "Überfällig", ""},
+			{"deadline-change", fmt.Sprintf("/changes/%d", ids[1]), "Fällig am", ""},
+			{"deadline-review-en", "/review?lang=en", "Overdue", ""},
+			{"deadline-review-de", "/review?lang=de", "Fällig am", ""},
+		}},
+		{"admin-hro", []signedInPage{
+			{"deadline-admin-city", "/admin/c/rostock", "Prüffrist in Tagen", ""},
+		}},
+	} {
+		tab, closeTab := browserLogin(browser, t, base, u.name)
+		for _, vp := range signedInViewports {
+			if err := chromedp.Run(tab, vp.emulate); err != nil {
+				t.Fatalf("%s: %v", vp.name, err)
+			}
+			for _, p := range u.pages {
+				checkSignedInPage(tab, t, axeSrc, base, vp, p, shots)
+				if p.name != "deadline-review" {
+					continue
+				}
+				// The overdue change comes first, its badge in view on the card.
+				var first string
+				var badge bool
+				if err := chromedp.Run(tab,
+					chromedp.Evaluate(`document.querySelector('.changes-table tbody tr .card-title a').textContent`, &first),
+					chromedp.Evaluate(`(() => { const b = document.querySelector('tr.overdue .badge-overdue');
+						if (!b) return false; const r = b.getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth; })()`, &badge)); err != nil {
+					t.Fatal(err)
+				}
+				if first != "Baumpatenschaften in Rostock" || !badge {
+					t.Errorf("%s queue: first %q, overdue badge shown %v", vp.name, first, badge)
+				}
+			}
+		}
+		closeTab()
+	}
 }
