@@ -134,6 +134,11 @@ func TestReviewDeadlinesEndToEnd(t *testing.T) {
 		t.Fatalf("a submitted change: %+v", due)
 	}
 	started := due.DueAt.Add(-4 * 24 * time.Hour)
+	// The submissions' mails first (the mailer sends in the background).
+	for _, to := range []string{"pruefer1@hanse.test", "admin-hro@hanse.test"} {
+		mb.waitMail(t, to, "Neue Änderung zur Prüfung: Gründächer")
+		mb.waitMail(t, to, "Neue Änderung zur Prüfung: Regenwasser")
+	}
 	before := mb.count()
 
 	if n := deadlineSteps(t, jobsAsOf(t, dbURL, mb, started.Add(47*time.Hour))); n != 0 || mb.count() != before {
