@@ -210,6 +210,9 @@ func TestReviewDeadlinesEndToEnd(t *testing.T) {
 	if !strings.Contains(page, `<th scope="col">Due</th>`) || !strings.Contains(page, ">Overdue</span>") {
 		t.Error("the English queue lacks due dates")
 	}
+	if _, metrics := get(t, m.URL()+"/metrics"); !strings.Contains(metrics, `hansewiki_review_overdue{city="rostock"} 1`) {
+		t.Error("/metrics does not count the overdue change")
+	}
 	var queue []dueJSON
 	getJSONAuth(t, as("pruefer1"), "/api/v1/changes?review=true", &queue)
 	if len(queue) != 2 || queue[0].ID != third.ID || !queue[0].Overdue || queue[1].ID != second.ID || queue[1].Overdue || queue[1].DueAt == nil {
