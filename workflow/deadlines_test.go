@@ -334,3 +334,55 @@ func TestReviewDaysValidation(t *testing.T) {
 		t.Fatalf("setting 7 days: %+v, %v", city, err)
 	}
 }
+
+// The clock starts again when a change re-enters review: a change that
+// had its reminder and went back to its author gets a new due date when
+// resubmitted, and the new round's steps come on the new dates only. A
+// rebased conflict gets a new due date too.
+func TestReviewClockRestartsOnReentry(t *testing.T) {
+	t.Parallel()
+	d := newDeadlineEnv(t, 1, 4)
+	ctx := context.Background()
+	c := d.propose("autorin", "Erste Runde.", true)
+	// The first round began three days ago.
+	if _, err := d.pool.Exec(ctx, `UPDATE change_requests SET review_started_at = review_started_at - interval '3 days',
+		due_at = due_at - interval '3 days' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n := d.run(now); n != 1 || len(d.told("change.reminder", c.ID)) != 4 {
+		t.Fatalf("first round at three of four days: %d steps, reminded %v", n, d.told("change.reminder", c.ID))
+	}
+	d.must(d.wf.RequestChanges(ctx, d.meta("pruefer1"), c.ID, "Bitte Quellen ergänzen.", 0))
+	if _, err := d.wf.Submit(ctx, d.meta("autorin"), c.ID, "Ergänzt."); err != nil {
+		t.Fatal(err)
+	}
+	again := d.must(d.wf.Get(ctx, d.users["autorin"], c.ID))
+	if again.DueAt == nil || again.DueAt.Sub(now) < 4*24*time.Hour-time.Minute {
+		t.Fatalf("resubmitted: due %v, want four days from now", again.DueAt)
+	}
+	// The old round's overdue date passes: nothing for the new round yet.
+	if n := d.run(now.Add(24 * time.Hour)); n != 0 {
+		t.Fatalf("a day into the new round: %d steps", n)
+	}
+	if n := d.run(again.DueAt.Add(-2 * 24 * time.Hour)); n != 1 || len(d.told("change.reminder", c.ID)) != 8 {
+		t.Fatalf("half of the new round: %d steps, reminders %v", n, d.told("change.reminder", c.ID))
+	}
+	steps, err := d.wf.DeadlineSteps(ctx, c.ID)
+	if err != nil || len(steps) != 2 || steps[0].DueAt.Equal(steps[1].DueAt) {
+		t.Fatalf("two rounds' reminders: %+v, %v", steps, err)
+	}
+
+	// A conflict shows no due date; its rebase gets a new one.
+	conflict := d.inState(workflow.Conflict)
+	if conflict.DueAt != nil {
+		t.Fatalf("a change in conflict shows a due date %v", conflict.DueAt)
+	}
+	cur := d.current("warnow-pegel")
+	dr := cur.Revision.Draft()
+	dr.Body = "Zweite, neu aufgesetzt"
+	rebased := d.must(d.wf.Update(ctx, d.meta("autorin"), conflict.ID, dr, cur.Revision.ID))
+	if rebased.State != workflow.InReview || rebased.DueAt == nil || rebased.DueAt.Before(time.Now().Add(4*24*time.Hour-time.Minute)) {
+		t.Fatalf("rebased: %s, due %v", rebased.State, rebased.DueAt)
+	}
+}
