@@ -116,20 +116,20 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 
 type cityUpdate struct {
 	RequiredApprovals *int `json:"required_approvals"`
+	ReviewDays        *int `json:"review_days"`
 }
 
+// apiCityUpdate sets the city's review policy: required_approvals,
+// review_days or both (what is left out stays).
 func (s *Server) apiCityUpdate(w http.ResponseWriter, r *http.Request) {
 	var req cityUpdate
 	if err := decodeJSON(w, r, &req, 4<<10); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	if req.RequiredApprovals == nil {
-		s.apiError(w, r, &wiki.InvalidError{Field: "required_approvals", Key: "required_approvals.range", Message: "required_approvals is missing"})
-		return
-	}
 	id := auth.FromContext(r.Context())
-	city, err := s.store.SetRequiredApprovals(r.Context(), mux.Vars(r)["city"], *req.RequiredApprovals, id.Username)
+	city, err := s.store.SetReviewPolicy(r.Context(), mux.Vars(r)["city"],
+		wiki.ReviewPolicy{RequiredApprovals: req.RequiredApprovals, ReviewDays: req.ReviewDays}, id.Username)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

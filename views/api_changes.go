@@ -87,8 +87,19 @@ func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	review, err := enumParam(r, "review", []string{"true", "false", "1", "0"})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	f := workflow.Filter{State: state, City: r.URL.Query().Get("city"), Mine: mine == "true" || mine == "1"}
-	list, err := s.workflow.List(r.Context(), auth.FromContext(r.Context()), f)
+	var list []*workflow.Change
+	if review == "true" || review == "1" {
+		// The review queue, as the HTML page shows it: by due date.
+		list, err = s.workflow.ReviewQueue(r.Context(), auth.FromContext(r.Context()), f.City)
+	} else {
+		list, err = s.workflow.List(r.Context(), auth.FromContext(r.Context()), f)
+	}
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -138,7 +138,7 @@ type backlogCollector struct {
 	workflow          *workflow.Service
 	log               *slog.Logger
 	review, mailQueue *prometheus.Desc
-	oldest            *prometheus.Desc
+	oldest, overdue   *prometheus.Desc
 }
 
 func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollector {
@@ -147,6 +147,8 @@ func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollect
 			"Changes waiting for review (in_review), by city.", []string{"city"}, nil),
 		oldest: prometheus.NewDesc("hansewiki_review_oldest_seconds",
 			"How long the oldest change in review has waited since submission, by city (0 without any).", []string{"city"}, nil),
+		overdue: prometheus.NewDesc("hansewiki_review_overdue",
+			"Changes in review past their due date (the city's review_days), by city.", []string{"city"}, nil),
 		mailQueue: prometheus.NewDesc("hansewiki_mail_queue_length",
 			"E-mails queued and not sent yet.", nil, nil),
 	}
@@ -155,6 +157,7 @@ func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollect
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.review
 	ch <- c.oldest
+	ch <- c.overdue
 	ch <- c.mailQueue
 }
 
@@ -169,6 +172,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	for city, n := range b.InReview {
 		ch <- prometheus.MustNewConstMetric(c.review, prometheus.GaugeValue, float64(n), city)
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, b.OldestSeconds[city], city)
+		ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(b.Overdue[city]), city)
 	}
 	ch <- prometheus.MustNewConstMetric(c.mailQueue, prometheus.GaugeValue, float64(b.MailQueued))
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -179,12 +180,21 @@ func (s *Server) adminCityRoleChange(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) adminCityPolicy(w http.ResponseWriter, r *http.Request) {
 	city := mux.Vars(r)["city"]
-	n, err := strconv.Atoi(r.PostFormValue("required_approvals"))
-	if err != nil {
-		n = 0 // reported by the store's range check
-	}
-	_, err = s.store.SetRequiredApprovals(r.Context(), city, n, actor(r))
+	_, err := s.store.SetReviewPolicy(r.Context(), city, wiki.ReviewPolicy{
+		RequiredApprovals: formNumber(r, "required_approvals"), ReviewDays: formNumber(r, "review_days")}, actor(r))
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.city", "city", city), func(st int, msg string) { s.showAdminCity(w, r, st, msg) })
+}
+
+// formNumber reads a whole number from the form: nil when the field was
+// not sent (it stays as it is), 0 when it does not parse (which the range
+// checks report in words).
+func formNumber(r *http.Request, field string) *int {
+	v := r.PostFormValue(field) // parses the form
+	if _, sent := r.PostForm[field]; !sent {
+		return nil
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(v))
+	return &n
 }
 
 // adminCityPortal saves the description and contact of the city's page.

@@ -12,6 +12,9 @@ type City struct {
 	Slug              string `json:"slug"`
 	Name              string `json:"name"`
 	RequiredApprovals int    `json:"required_approvals"`
+	// ReviewDays is how many calendar days after entering review a
+	// change is due (see workflow's deadlines).
+	ReviewDays int `json:"review_days"`
 	// Description and Contact introduce the city on its page; the city's
 	// admins keep them (SetCityPortal).
 	Description string `json:"-"`

@@ -22,25 +22,54 @@ func auditTx(ctx context.Context, tx pgx.Tx, actor, action, object string, detai
 	return err
 }
 
-// SetRequiredApprovals sets a city's review policy. Changes already in
-// review keep the policy they were submitted under.
+// SetRequiredApprovals sets a city's quorum. Changes already in review
+// keep the policy they were submitted under.
 func (s *Store) SetRequiredApprovals(ctx context.Context, city string, n int, actor string) (City, error) {
-	if n < 1 || n > 10 {
+	return s.SetReviewPolicy(ctx, city, ReviewPolicy{RequiredApprovals: &n}, actor)
+}
+
+// ReviewPolicy is a change to a city's review policy; a nil field stays
+// as it is.
+type ReviewPolicy struct {
+	RequiredApprovals *int
+	ReviewDays        *int
+}
+
+// Bounds of a city's review policy.
+const (
+	MinReviewDays = 1
+	MaxReviewDays = 60
+)
+
+// SetReviewPolicy sets a city's quorum and review deadline, audited with
+// the previous values. Changes already in review keep the quorum and the
+// due date they got when they entered review.
+func (s *Store) SetReviewPolicy(ctx context.Context, city string, p ReviewPolicy, actor string) (City, error) {
+	if p.RequiredApprovals == nil && p.ReviewDays == nil {
+		return City{}, invalid("required_approvals", "review_policy.empty", "give required_approvals, review_days or both")
+	}
+	if n := p.RequiredApprovals; n != nil && (*n < 1 || *n > 10) {
 		return City{}, invalid("required_approvals", "required_approvals.range", "the number of approvals must lie between 1 and 10")
+	}
+	if d := p.ReviewDays; d != nil && (*d < MinReviewDays || *d > MaxReviewDays) {
+		return City{}, invalid("review_days", "review_days.range", "review_days must be a whole number of days from 1 to 60")
 	}
 	var c City
 	err := s.txFunc(ctx, func(tx pgx.Tx) error {
-		var old int
-		err := tx.QueryRow(ctx, `SELECT required_approvals FROM cities WHERE slug = $1 FOR UPDATE`, city).Scan(&old)
+		var oldN, oldDays int
+		err := tx.QueryRow(ctx, `SELECT required_approvals, review_days FROM cities WHERE slug = $1 FOR UPDATE`, city).Scan(&oldN, &oldDays)
 		if err != nil {
 			return notFound(err, "city "+city)
 		}
-		err = tx.QueryRow(ctx, `UPDATE cities SET required_approvals = $2 WHERE slug = $1 RETURNING slug, name, required_approvals, description, contact`, city, n).
-			Scan(&c.Slug, &c.Name, &c.RequiredApprovals, &c.Description, &c.Contact)
+		err = tx.QueryRow(ctx, `UPDATE cities SET required_approvals = coalesce($2, required_approvals), review_days = coalesce($3, review_days)
+			WHERE slug = $1 RETURNING slug, name, required_approvals, review_days, description, contact`, city, p.RequiredApprovals, p.ReviewDays).
+			Scan(&c.Slug, &c.Name, &c.RequiredApprovals, &c.ReviewDays, &c.Description, &c.Contact)
 		if err != nil {
 			return err
 		}
-		return auditTx(ctx, tx, actor, "city.policy", "city:"+city, map[string]any{"required_approvals": n, "previous": old})
+		detail := map[string]any{"required_approvals": c.RequiredApprovals, "previous": oldN,
+			"review_days": c.ReviewDays, "previous_review_days": oldDays}
+		return auditTx(ctx, tx, actor, "city.policy", "city:"+city, detail)
 	})
 	return c, err
 }
@@ -54,7 +83,7 @@ func (s *Store) AddCity(ctx context.Context, citySlug, name, actor string) (City
 	if n := utf8.RuneCountInString(name); n < 1 || n > 200 {
 		return City{}, invalid("name", "name.length", "the name must have 1 to 200 characters")
 	}
-	c := City{Slug: citySlug, Name: name, RequiredApprovals: 1}
+	c := City{Slug: citySlug, Name: name, RequiredApprovals: 1, ReviewDays: 5}
 	err := s.txFunc(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO cities (slug, name) VALUES ($1, $2)`, citySlug, name)
 		if pgCode(err) == "23505" {

@@ -12,13 +12,13 @@ import (
 
 // Cities returns every city, by name.
 func (s *Store) Cities(ctx context.Context) ([]City, error) {
-	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals, description, contact FROM cities ORDER BY name`)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals, review_days, description, contact FROM cities ORDER BY name`)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[City])
 }
 
 // City returns one city.
 func (s *Store) City(ctx context.Context, slug string) (City, error) {
-	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals, description, contact FROM cities WHERE slug = $1`, slug)
+	rows, _ := s.db.Query(ctx, `SELECT slug, name, required_approvals, review_days, description, contact FROM cities WHERE slug = $1`, slug)
 	c, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[City])
 	return c, notFound(err, "city "+slug)
 }

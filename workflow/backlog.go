@@ -13,15 +13,18 @@ type Backlog struct {
 	// OldestSeconds is how long each city's oldest change in review has
 	// waited since submission (0 without any).
 	OldestSeconds map[string]float64
+	// Overdue counts the changes in review past their due date, by city.
+	Overdue map[string]int
 	// MailQueued counts the e-mails not sent yet.
 	MailQueued int
 }
 
 // Backlog reads both counts in one round trip.
 func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
-	b := Backlog{InReview: map[string]int{}, OldestSeconds: map[string]float64{}}
+	b := Backlog{InReview: map[string]int{}, OldestSeconds: map[string]float64{}, Overdue: map[string]int{}}
 	rows, err := s.pool.Query(ctx, `SELECT ci.slug, count(c.id),
 			coalesce(extract(epoch FROM now() - min(c.submitted_at)), 0)::float8,
+			count(c.id) FILTER (WHERE c.due_at < now()),
 			(SELECT count(*) FROM mail_queue WHERE sent_at IS NULL)
 		FROM cities ci
 		LEFT JOIN articles a ON a.city = ci.slug
@@ -35,11 +38,13 @@ func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
 		var city string
 		var n int
 		var oldest float64
-		if err := rows.Scan(&city, &n, &oldest, &b.MailQueued); err != nil {
+		var overdue int
+		if err := rows.Scan(&city, &n, &oldest, &overdue, &b.MailQueued); err != nil {
 			return b, fmt.Errorf("reading the backlog: %w", err)
 		}
 		b.InReview[city] = n
 		b.OldestSeconds[city] = max(0, oldest)
+		b.Overdue[city] = overdue
 	}
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("reading the backlog: %w", err)

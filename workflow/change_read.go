@@ -20,7 +20,7 @@ type querier = wiki.Querier
 const changeColumns = `c.id, c.state, a.city, (SELECT name FROM cities WHERE slug = a.city), a.slug, r.title, u.username, u.display_name, c.author_id,
 	c.article_id, c.base_revision_id, c.revision_id, c.required_approvals, ` + approvalsSQL + `,
 	c.base_revision_id IS NULL,
-	c.created_at, c.updated_at, c.submitted_at, c.notified`
+	c.created_at, c.updated_at, c.submitted_at, c.notified, c.due_at`
 
 const changeFrom = ` FROM change_requests c
 	JOIN articles a ON a.id = c.article_id
@@ -45,6 +45,7 @@ type changeRow struct {
 	UpdatedAt         time.Time
 	SubmittedAt       *time.Time
 	Notified          *string
+	DueAt             *time.Time
 }
 
 func (r changeRow) change() *Change {
@@ -55,6 +56,9 @@ func (r changeRow) change() *Change {
 	if r.RequiredApprovals != nil {
 		n := int(*r.RequiredApprovals)
 		c.RequiredApprovals = &n
+	}
+	if c.State == InReview && r.DueAt != nil {
+		c.DueAt, c.Overdue = r.DueAt, time.Now().After(*r.DueAt)
 	}
 	return c
 }
@@ -243,9 +247,11 @@ func (s *Service) List(ctx context.Context, id *auth.Identity, f Filter) ([]*Cha
 }
 
 // ReviewQueue lists the changes in review on which id may decide now,
-// optionally of one city.
+// optionally of one city, by due date: overdue ones first.
 func (s *Service) ReviewQueue(ctx context.Context, id *auth.Identity, city string) ([]*Change, error) {
-	return s.List(ctx, id, Filter{State: InReview, City: city, Review: true})
+	list, err := s.List(ctx, id, Filter{State: InReview, City: city, Review: true})
+	sortByDue(list)
+	return list, err
 }
 
 // Comments returns a change's discussion, oldest first.

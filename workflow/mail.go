@@ -89,6 +89,9 @@ var mailTexts = map[string][2]string{
 	"change.published":         {"Veröffentlicht", "Published"},
 	"change.conflict":          {"Konflikt: bitte neu aufsetzen", "Conflict: please rebase"},
 	"change.comment":           {"Neuer Kommentar", "New comment"},
+	"change.reminder":          {"Erinnerung: Änderung bald fällig", "Reminder: change due soon"},
+	"change.overdue":           {"Prüfung überfällig", "Review overdue"},
+	"change.escalated":         {"Prüfung seit über einem Tag überfällig", "Review overdue by more than a day"},
 	"comment.created":          {"Neuer Kommentar zu einem Artikel", "New comment on an article"},
 	"question.created":         {"Neue Frage: Wer hat Erfahrung?", "New question: who has experience?"},
 	"question.answered":        {"Neue Antwort auf Ihre Frage", "New answer to your question"},
@@ -129,6 +132,14 @@ func (m *MailSettings) compose(kind string, c *Change, actor, comment string) (s
 	fmt.Fprintf(&b, "%s: %s (%s/%s)\nvon / by: %s\n\n", t[0], c.Title, c.City, c.Slug, actor)
 	if kind == "change.last_resort" {
 		b.WriteString(lastResortNote)
+	}
+	if c.DueAt != nil {
+		switch kind {
+		case "change.reminder", "change.overdue", "change.escalated":
+			// The date as the wiki shows it (German local time), and in UTC.
+			fmt.Fprintf(&b, "Fällig am / Due: %s (UTC: %s)\n\n", c.DueAt.In(berlin).Format("02.01.2006 15:04"),
+				c.DueAt.UTC().Format("2006-01-02 15:04"))
+		}
 	}
 	if comment != "" {
 		// The reviewer's reason, quoted so it cannot pass for our text.
@@ -372,3 +383,11 @@ func composeMessage(from, to, subject, body, messageID string, date time.Time) [
 func mimeHeader(s string) string {
 	return strings.ReplaceAll(mime.QEncoding.Encode("utf-8", s), "?= =?", "?=\r\n =?")
 }
+
+// berlin is the time zone the wiki shows dates in.
+var berlin = func() *time.Location {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CET", 3600)
+}()

@@ -146,6 +146,11 @@ type Change struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 	SubmittedAt       *time.Time `json:"submitted_at"`
+	// DueAt is when a change in review is due (null in other states): the
+	// city's review_days after it last entered review. Overdue says it has
+	// passed, as of reading.
+	DueAt   *time.Time `json:"due_at"`
+	Overdue bool       `json:"overdue"`
 	// Notified is whom the last submission told: "reviewers" of the city,
 	// "network_admins" as reviewers of last resort when nobody but the
 	// author could approve it, or "nobody" (null before submission).

@@ -52,6 +52,7 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	}
 	s := &Service{pool: store.Pool(), store: store, perm: perm, log: log, caches: newCaches()}
 	s.registerAbsenceJobs()
+	s.registerDeadlineJobs()
 	return s
 }
 
@@ -292,6 +293,9 @@ func (s *Service) Update(ctx context.Context, m Meta, changeID int64, d wiki.Dra
 		}
 		if action == ActRebase {
 			c.Revision = rev.ID
+			if err := startReviewClock(ctx, tx, changeID, c.City); err != nil {
+				return err
+			}
 			return s.notifyReviewers(ctx, tx, c, m.actor())
 		}
 		return nil
@@ -334,6 +338,9 @@ func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int6
 			submitted_at = coalesce(submitted_at, now()),
 			required_approvals = coalesce(required_approvals, (SELECT required_approvals FROM cities WHERE slug = $2))
 		WHERE id = $1 RETURNING required_approvals`, changeID, c.City).Scan(&policy); err != nil {
+		return err
+	}
+	if err := startReviewClock(ctx, tx, changeID, c.City); err != nil {
 		return err
 	}
 	if err := s.addComment(ctx, tx, changeID, m.Identity.UserID, comment); err != nil {
