@@ -29,6 +29,8 @@ type CityReview struct {
 	// long the oldest of them has waited (zero without any).
 	InReview int
 	Oldest   time.Duration
+	// Overdue counts the changes in review past their due date.
+	Overdue int
 	// Decided counts the changes published or rejected within the window;
 	// Median is the median time from submission to that decision.
 	Decided int
@@ -62,6 +64,7 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 		SELECT ci.slug,
 			count(c.id) FILTER (WHERE c.state = $1),
 			coalesce(extract(epoch FROM $3 - min(c.submitted_at) FILTER (WHERE c.state = $1)), 0),
+			count(c.id) FILTER (WHERE c.state = $1 AND c.due_at < $3),
 			count(c.id) FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4),
 			coalesce(extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY c.closed_at - c.submitted_at)
 				FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4 AND c.submitted_at IS NOT NULL)), 0)
@@ -76,7 +79,7 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 	for rows.Next() {
 		var c CityReview
 		var oldest, median float64
-		if err := rows.Scan(&c.City, &c.InReview, &oldest, &c.Decided, &median); err != nil {
+		if err := rows.Scan(&c.City, &c.InReview, &oldest, &c.Overdue, &c.Decided, &median); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading the review dashboard: %w", err)
 		}

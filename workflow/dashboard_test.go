@@ -36,7 +36,10 @@ func TestReviewDashboardShowsTheCitysBacklogAndLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	asOf := time.Now()
+	asOf := time.Now().Add(time.Hour) // the waiting change was due a day ago (5 days, submitted 5 days ago)
+	if _, err := e.pool.Exec(ctx, `UPDATE change_requests SET due_at = submitted_at + interval '5 days' WHERE state = 'in_review'`); err != nil {
+		t.Fatal(err)
+	}
 	d, err := e.wf.ReviewDashboard(ctx, e.users["admin-hro"], asOf)
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +49,8 @@ func TestReviewDashboardShowsTheCitysBacklogAndLoad(t *testing.T) {
 	}
 	c := d.Cities[0]
 	near := func(got, want time.Duration) bool { return got > want-time.Minute && got < want+time.Minute }
-	if c.InReview != 2 || !near(c.Oldest, 5*24*time.Hour) || c.Decided != 1 || !near(c.Median, 3*24*time.Hour) {
-		t.Fatalf("Rostock: %+v; want 2 in review, oldest 5 days, 1 decided in a median of 3 days", c)
+	if c.InReview != 2 || !near(c.Oldest, 5*24*time.Hour+time.Hour) || c.Overdue != 1 || c.Decided != 1 || !near(c.Median, 3*24*time.Hour) {
+		t.Fatalf("Rostock: %+v; want 2 in review, oldest 5 days, 1 overdue, 1 decided in a median of 3 days", c)
 	}
 	load := map[string]workflow.ReviewerLoad{}
 	for _, l := range d.Reviewers {
