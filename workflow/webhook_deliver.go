@@ -36,6 +36,10 @@ const WebhookRetryFor = 72 * time.Hour
 var webhookBackoff = []time.Duration{30 * time.Second, 5 * time.Minute, 30 * time.Minute,
 	2 * time.Hour, 5 * time.Hour, 10 * time.Hour}
 
+// WebhookPoll is how often serve looks for retries that fell due (new
+// deliveries wake it at once).
+const WebhookPoll = 10 * time.Second
+
 // webhookTimeout bounds one attempt, connection and answer included.
 const webhookTimeout = 15 * time.Second
 
