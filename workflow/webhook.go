@@ -109,7 +109,7 @@ func (s *Service) checkWebhookURL(raw string) (string, error) {
 	if u.User != nil {
 		return "", invalidWebhook("url", "webhook.url_invalid", "the URL must not carry a user name or password")
 	}
-	allow := s.hooks.allowPrivate
+	allow := s.hooks.net.Load().allowPrivate
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && allow:

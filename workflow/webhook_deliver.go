@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,16 +46,23 @@ const webhookTimeout = 15 * time.Second
 
 // webhooks is the delivery side of the service.
 type webhooks struct {
+	// net is the network policy; tests switch it while a worker runs.
+	net  atomic.Pointer[webhookNet]
+	wake chan struct{}
+}
+
+// webhookNet is whether private targets are allowed, and the client that
+// enforces it.
+type webhookNet struct {
 	allowPrivate bool
 	client       *http.Client
-	wake         chan struct{}
 }
 
 // initWebhooks sets up delivery and registers it as periodic work, so
 // `jobs run --as-of` delivers what is due as of that time.
 func initWebhooks(s *Service) {
 	s.hooks = &webhooks{wake: make(chan struct{}, 1)}
-	s.hooks.client = webhookClient(false)
+	s.AllowPrivateWebhooks(false)
 	s.RegisterJob("webhooks", s.DeliverDue)
 }
 
@@ -62,8 +70,7 @@ func initWebhooks(s *Service) {
 // and private, loopback and link-local targets: for an intranet endpoint
 // or a test. Call it before serving.
 func (s *Service) AllowPrivateWebhooks(allow bool) {
-	s.hooks.allowPrivate = allow
-	s.hooks.client = webhookClient(allow)
+	s.hooks.net.Store(&webhookNet{allowPrivate: allow, client: webhookClient(allow)})
 }
 
 // webhookClient follows no redirect and, unless allow, connects only to
@@ -259,7 +266,7 @@ func (s *Service) send(ctx context.Context, d dueDelivery) (int, error) {
 	req.Header.Set(standardwebhooks.HeaderWebhookID, d.MsgID)
 	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(sent.Unix(), 10))
 	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
-	resp, err := s.hooks.client.Do(req)
+	resp, err := s.hooks.net.Load().client.Do(req)
 	if err != nil {
 		// The URL may carry a token in its path: name only what failed.
 		var ue *url.Error
