@@ -243,7 +243,7 @@ type WebhookDelivery struct {
 	WebhookID     int64      `json:"webhook_id"`
 	MessageID     string     `json:"message_id"`
 	Event         string     `json:"event"`
-	State         string     `json:"state"` // pending, delivered, failed
+	State         string     `json:"state"` // pending, delivered, failed, withheld
 	Attempts      int        `json:"attempts"`
 	CreatedAt     time.Time  `json:"created_at"`
 	LastAttemptAt *time.Time `json:"last_attempt_at"`
@@ -278,7 +278,19 @@ type webhookEvent struct {
 	// cities are the cities a question asks (none: all of them).
 	cities   []string
 	question bool
-	data     map[string]any
+	// articleID names the article, checked again when sending (0: none).
+	articleID int64
+	data      map[string]any
+}
+
+// scopeReader is what an endpoint of city ("" for the network) may read:
+// a member of no city, or of that city.
+func scopeReader(city string) wiki.Reader {
+	r := wiki.Reader{Member: true}
+	if city != "" {
+		r.Cities = []string{city}
+	}
+	return r
 }
 
 // reaches reports whether endpoint (scope city, "" for network) hears the
@@ -286,9 +298,8 @@ type webhookEvent struct {
 // and its scope's reader may read everything the payload names, by the one
 // visibility rule.
 func (ev webhookEvent) reaches(city string) bool {
-	reader := wiki.Reader{Member: true}
+	reader := scopeReader(city)
 	if city != "" {
-		reader.Cities = []string{city}
 		if ev.question {
 			if len(ev.cities) > 0 && !slices.Contains(ev.cities, city) {
 				return false
@@ -329,8 +340,8 @@ func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, msg_id, event, payload) VALUES ($1, $2, $3, $4)`,
-			t.ID, msgID, ev.kind, string(body)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, msg_id, event, payload, article_id) VALUES ($1, $2, $3, $4, $5)`,
+			t.ID, msgID, ev.kind, string(body), nullable(ev.articleID)); err != nil {
 			return err
 		}
 	}
@@ -352,7 +363,7 @@ func (s *Service) changeWebhook(ctx context.Context, tx pgx.Tx, kind string, c *
 	if published != nil {
 		vis = append(vis, wiki.Visibility(*published))
 	}
-	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: c.City, vis: vis, data: map[string]any{
+	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: c.City, vis: vis, articleID: c.ArticleID, data: map[string]any{
 		"change": c.ID, "city": c.City, "slug": c.Slug, "title": title, "visibility": proposed, "actor": actor}})
 }
 
@@ -363,7 +374,7 @@ func (s *Service) articleWebhook(ctx context.Context, tx pgx.Tx, kind string, a 
 	for k, v := range extra {
 		data[k] = v
 	}
-	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: a.City, vis: []wiki.Visibility{a.Revision.Visibility}, data: data})
+	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: a.City, vis: []wiki.Visibility{a.Revision.Visibility}, articleID: a.ID, data: data})
 }
 
 // questionWebhook queues question.created: questions are network-visible,

@@ -20,6 +20,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"hansewiki/auth"
+	"hansewiki/wiki"
 )
 
 // Deliveries are sent by DeliverDue, which takes "now" as a parameter: the
@@ -190,6 +191,11 @@ type dueDelivery struct {
 	Endpoint  int64
 	URL       string
 	Secret    string
+	// Scope is the endpoint's city ("" for the network); City and Vis
+	// are the named article's now (nil: none, or never published).
+	Scope string
+	City  *string
+	Vis   *string
 }
 
 // deliverOne claims one due delivery, sends it and records the outcome in
@@ -197,8 +203,11 @@ type dueDelivery struct {
 func (s *Service) deliverOne(ctx context.Context, now time.Time, skip []int64) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT d.id, d.msg_id, d.event, d.payload, d.created_at, d.attempts, e.id, e.url, e.secret
+		rows, _ := tx.Query(ctx, `SELECT d.id, d.msg_id, d.event, d.payload, d.created_at, d.attempts, e.id, e.url, e.secret,
+				coalesce(e.city, ''), a.city, p.visibility
 			FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+			LEFT JOIN articles a ON a.id = d.article_id
+			LEFT JOIN revisions p ON p.id = a.published_revision_id
 			WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND e.disabled_at IS NULL AND d.id <> ALL($2)
 			ORDER BY d.next_attempt_at, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED`, now, skip)
 		d, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[dueDelivery])
@@ -209,6 +218,14 @@ func (s *Service) deliverOne(ctx context.Context, now time.Time, skip []int64) (
 			return err
 		}
 		id = d.ID
+		// The article may have become unreadable in the endpoint's scope
+		// since the event (retries last days): then nothing is sent.
+		if d.City != nil && d.Vis != nil && !scopeReader(d.Scope).CanRead(*d.City, wiki.Visibility(*d.Vis)) {
+			s.log.Info("webhook delivery withheld: the article is no longer readable in the endpoint's scope", "webhook", d.Endpoint, "delivery", d.ID)
+			_, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET state = 'withheld', last_attempt_at = $2,
+				last_error = 'withheld: the article is no longer readable in this scope' WHERE id = $1`, d.ID, now)
+			return err
+		}
 		status, sendErr := s.send(ctx, d)
 		d.Attempts++
 		if sendErr == nil {

@@ -416,3 +416,30 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 		t.Fatalf("delivery log: %+v", log)
 	}
 }
+
+// An article that became city-only after the event is withheld from a
+// network endpoint, though the delivery was queued while it was public.
+func TestWebhookWithheldWhenTheArticleNarrowsBeforeSending(t *testing.T) {
+	e, wf, _ := webhookEnv(t)
+	ctx := context.Background()
+	rc := newReceiver(t)
+	w := rc.register(e, wf, "netz-admin", "", "comment.created")
+	if _, err := wf.AddArticleComment(ctx, e.meta("mitglied"), "rostock", "warnow-pegel", "Danke!", nil); err != nil {
+		t.Fatal(err)
+	}
+	a := e.current("warnow-pegel")
+	d := a.Revision.Draft()
+	d.Visibility = wiki.CityVis
+	c := e.must(wf.Create(ctx, e.meta("autorin"), workflow.Proposal{Draft: d, Slug: a.Slug, BaseRevision: a.Revision.ID, Submit: true}))
+	e.must(wf.Approve(ctx, e.meta("pruefer1"), c.ID, "", 0))
+	if _, err := wf.DeliverDue(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if rc.count() != 0 {
+		t.Fatalf("the network endpoint received %v", rc.events())
+	}
+	log, _ := wf.WebhookDeliveries(ctx, e.users["netz-admin"], w.ID, 5)
+	if len(log) != 1 || log[0].State != "withheld" {
+		t.Fatalf("delivery log: %+v", log)
+	}
+}

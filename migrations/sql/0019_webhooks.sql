@@ -23,8 +23,11 @@ CREATE TABLE webhook_deliveries (
     msg_id          text NOT NULL UNIQUE,
     event           text NOT NULL,
     payload         text NOT NULL,
+    -- The article the payload names, checked again when sending: what
+    -- became unreadable in the endpoint's scope since is withheld.
+    article_id      bigint REFERENCES articles (id) ON DELETE CASCADE,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed', 'withheld')),
     attempts        integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT now(),
     last_attempt_at timestamptz,
