@@ -155,13 +155,25 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	if _, calls, _ := rc.seen(); calls != 3 {
 		t.Errorf("after jobs run a minute later the receiver saw %d calls, want 3", calls)
 	}
+	// Three days of failure: disabled, and its owner is told.
+	if err := run(context.Background(), []string{"jobs", "run", "--as-of", time.Now().Add(73 * time.Hour).Format(time.RFC3339)}, strings.NewReader(""), &out, &out,
+		env("DATABASE_URL", dbURL, "HANSEWIKI_WEBHOOK_ALLOW_PRIVATE", "true")); err != nil {
+		t.Fatalf("jobs run: %v\n%s", err, out.String())
+	}
+	var hooks []webhookJSON
+	if getJSONWith(t, netAdmin, "/api/v1/webhooks", &hooks); len(hooks) != 1 || hooks[0].DisabledAt == nil {
+		t.Fatalf("after three days: %+v", hooks)
+	}
 
 	// The admin page: endpoints and the delivery log; a form creates one
 	// and shows the secret once.
 	web := newClient(t, m.URL())
 	web.login("koordination", testPassword)
+	if _, page := web.get("/notifications"); !strings.Contains(page, "Webhook abgeschaltet: Die Zustellungen") || !strings.Contains(page, rc.srv.URL+"/hook") {
+		t.Error("the owner's notifications do not say the webhook was disabled")
+	}
 	status, page := web.get("/admin/webhooks")
-	if status != 200 || !strings.Contains(page, rc.srv.URL+"/hook") || !strings.Contains(page, "HTTP 500") || strings.Contains(page, hook.Secret) {
+	if status != 200 || !strings.Contains(page, rc.srv.URL+"/hook") || !strings.Contains(page, "HTTP 500") || !strings.Contains(page, "Abgeschaltet seit") || strings.Contains(page, hook.Secret) {
 		t.Fatalf("admin page: %d", status)
 	}
 	status, page, _ = web.postForm("/admin/webhooks", url.Values{"csrf_token": {csrfOf(t, page)}, "url": {rc.srv.URL + "/zwei"}, "events": {"comment.created"}, "city": {"rostock"}})
