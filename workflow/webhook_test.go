@@ -225,6 +225,7 @@ func TestWebhookRetriedThenDisabledAfterThreeDays(t *testing.T) {
 	ctx := context.Background()
 	rc := newReceiver(t)
 	rc.status.Store(http.StatusInternalServerError)
+	wf.Mail = &workflow.MailSettings{From: "wiki@hanse.test", BaseURL: "https://wiki.hanse.test"}
 	w := rc.register(e, wf, "admin-hro", "rostock", "change.submitted")
 	e.propose("autorin", "Version 2", true)
 	start := time.Now()
@@ -275,6 +276,12 @@ func TestWebhookRetriedThenDisabledAfterThreeDays(t *testing.T) {
 	notes, err := wf.Notifications(ctx, e.users["admin-hro"], 10)
 	if err != nil || len(notes) == 0 || notes[0].Kind != "webhook.disabled" {
 		t.Fatalf("owner's notifications: %+v, %v", notes, err)
+	}
+	var mails int
+	e.pool.QueryRow(ctx, `SELECT count(*) FROM mail_queue WHERE to_addr = 'admin-hro@example.org' AND subject LIKE '%Webhook%'
+		AND body LIKE '%https://wiki.hanse.test/admin/webhooks%'`).Scan(&mails)
+	if mails != 1 {
+		t.Errorf("%d mails to the owner about the disabled webhook", mails)
 	}
 	e.propose("autorin", "Version 3", true)
 	if n, _ := wf.DeliverDue(ctx, start.Add(WebhookDays(4))); n != 0 {
