@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"hansewiki/auth"
@@ -20,7 +21,7 @@ type webhooksModel struct {
 	Events     []string
 	// Network: the admin may register endpoints for every city.
 	Network bool
-	Cities  []string
+	Cities  []wiki.City
 	// Created is the endpoint just registered, with its secret.
 	Created *workflow.Webhook
 	Error   string
@@ -55,17 +56,16 @@ func (s *Server) showWebhooks(w http.ResponseWriter, r *http.Request, status int
 	}
 	m.Events = workflow.WebhookEvents
 	m.Network = s.auth.Can(id, auth.ManageNetwork, "")
-	if m.Network {
-		cities, err := s.store.Cities(ctx)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
+	cities, err := s.store.Cities(ctx)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	mine := s.workflow.WebhookCities(id)
+	for _, c := range cities {
+		if m.Network || slices.Contains(mine, c.Slug) {
+			m.Cities = append(m.Cities, c)
 		}
-		for _, c := range cities {
-			m.Cities = append(m.Cities, c.Slug)
-		}
-	} else {
-		m.Cities = s.workflow.WebhookCities(id)
 	}
 	if m.Form.Events == nil {
 		m.Form.Events = map[string]bool{}
