@@ -316,19 +316,24 @@ func (ev webhookEvent) reaches(city string) bool {
 	return true
 }
 
-// queueWebhooks queues a delivery of ev to every enabled endpoint that
-// subscribed to it and may hear it, in tx: deliveries leave after commit.
-func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent) error {
+// webhookTarget is an enabled endpoint subscribed to an event.
+type webhookTarget struct {
+	ID   int64
+	City string // "" for the network
+}
+
+// webhookTargets lists the enabled endpoints subscribed to kind that
+// hear city's events (question: the cities are sorted out by reaches).
+// Asked first, so an event nobody subscribed to costs one query.
+func webhookTargets(ctx context.Context, tx pgx.Tx, kind, city string, question bool) ([]webhookTarget, error) {
 	rows, _ := tx.Query(ctx, `SELECT id, coalesce(city, '') FROM webhook_endpoints
-		WHERE disabled_at IS NULL AND $1 = ANY(events) AND (city IS NULL OR city = $2 OR $3)`, ev.kind, ev.city, ev.question)
-	type target struct {
-		ID   int64
-		City string
-	}
-	targets, err := pgx.CollectRows(rows, pgx.RowToStructByPos[target])
-	if err != nil || len(targets) == 0 {
-		return err
-	}
+		WHERE disabled_at IS NULL AND $1 = ANY(events) AND (city IS NULL OR city = $2 OR $3)`, kind, city, question)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[webhookTarget])
+}
+
+// queueWebhooks queues a delivery of ev to every target that may hear it,
+// in tx: deliveries leave after commit.
+func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent, targets []webhookTarget) error {
 	for _, t := range targets {
 		if !ev.reaches(t.City) {
 			continue
@@ -350,6 +355,10 @@ func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent)
 
 // changeWebhook queues a change event (submitted, published, rejected).
 func (s *Service) changeWebhook(ctx context.Context, tx pgx.Tx, kind string, c *Change, actor string) error {
+	targets, err := webhookTargets(ctx, tx, kind, c.City, false)
+	if err != nil || len(targets) == 0 {
+		return err
+	}
 	var title, proposed string
 	var published *string
 	if err := tx.QueryRow(ctx, `SELECT r.title, r.visibility, p.visibility FROM change_requests c
@@ -364,23 +373,31 @@ func (s *Service) changeWebhook(ctx context.Context, tx pgx.Tx, kind string, c *
 		vis = append(vis, wiki.Visibility(*published))
 	}
 	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: c.City, vis: vis, articleID: c.ArticleID, data: map[string]any{
-		"change": c.ID, "city": c.City, "slug": c.Slug, "title": title, "visibility": proposed, "actor": actor}})
+		"change": c.ID, "city": c.City, "slug": c.Slug, "title": title, "visibility": proposed, "actor": actor}}, targets)
 }
 
 // articleWebhook queues an event about a published article.
 func (s *Service) articleWebhook(ctx context.Context, tx pgx.Tx, kind string, a *wiki.Article, actor string, extra map[string]any) error {
+	targets, err := webhookTargets(ctx, tx, kind, a.City, false)
+	if err != nil || len(targets) == 0 {
+		return err
+	}
 	data := map[string]any{"city": a.City, "slug": a.Slug, "title": a.Revision.Title,
 		"visibility": a.Revision.Visibility, "actor": actor}
 	for k, v := range extra {
 		data[k] = v
 	}
-	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: a.City, vis: []wiki.Visibility{a.Revision.Visibility}, articleID: a.ID, data: data})
+	return s.queueWebhooks(ctx, tx, webhookEvent{kind: kind, city: a.City, vis: []wiki.Visibility{a.Revision.Visibility}, articleID: a.ID, data: data}, targets)
 }
 
 // questionWebhook queues question.created: questions are network-visible,
 // and a city endpoint hears those that ask its city or every city.
 func (s *Service) questionWebhook(ctx context.Context, tx pgx.Tx, qid int64, q NewQuestion, actor string) error {
+	targets, err := webhookTargets(ctx, tx, "question.created", "", true)
+	if err != nil || len(targets) == 0 {
+		return err
+	}
 	return s.queueWebhooks(ctx, tx, webhookEvent{kind: "question.created", question: true, cities: q.Cities,
 		vis: []wiki.Visibility{wiki.Network}, data: map[string]any{
-			"question": qid, "title": q.Title, "topics": q.Topics, "cities": q.Cities, "actor": actor}})
+			"question": qid, "title": q.Title, "topics": q.Topics, "cities": q.Cities, "actor": actor}}, targets)
 }
