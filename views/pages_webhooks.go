@@ -22,6 +22,8 @@ type webhooksModel struct {
 	// Network: the admin may register endpoints for every city.
 	Network bool
 	Cities  []wiki.City
+	// CityOf names each endpoint's city by endpoint ID (none: every city).
+	CityOf map[int64]string
 	// Created is the endpoint just registered, with its secret.
 	Created *workflow.Webhook
 	Error   string
@@ -62,9 +64,17 @@ func (s *Server) showWebhooks(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	mine := s.workflow.WebhookCities(id)
+	names := map[string]string{}
 	for _, c := range cities {
+		names[c.Slug] = c.Name
 		if m.Network || slices.Contains(mine, c.Slug) {
 			m.Cities = append(m.Cities, c)
+		}
+	}
+	m.CityOf = map[int64]string{}
+	for _, h := range m.Webhooks {
+		if h.City != nil {
+			m.CityOf[h.ID] = names[*h.City]
 		}
 	}
 	if m.Form.Events == nil {
