@@ -218,6 +218,12 @@ func TestWebhookEveryEventDeliveredAndSigned(t *testing.T) {
 	if strings.Contains(logs.String(), "token=abc") {
 		t.Error("the endpoint URL (it may carry a token) appears in the logs")
 	}
+	var audited, leaked int
+	e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE action = 'webhook.create'), count(*) FILTER (WHERE detail::text LIKE '%token=abc%')
+		FROM audit_events`).Scan(&audited, &leaked)
+	if audited != 1 || leaked != 0 {
+		t.Errorf("audit: %d registrations, %d events with the URL's token", audited, leaked)
+	}
 }
 
 func TestWebhookRetriedThenDisabledAfterThreeDays(t *testing.T) {
