@@ -16,6 +16,7 @@ var auditActions = []string{
 	"role.grant", "role.revoke", "role.end", "absence.add", "absence.delete", "user.create", "user.invite", "user.password", "user.reset_request",
 	"user.disable", "user.enable", "login", "login.failed", "token.create", "token.revoke",
 	"city.add", "city.policy", "topic.save", "legal.save",
+	"webhook.create", "webhook.delete",
 }
 
 // auditNames fills the display names of the audit page's actors and the

@@ -67,6 +67,7 @@ func newMetrics(token string, wf *workflow.Service, log *slog.Logger) *metrics {
 			Help: "Cacheable pages that had to be rendered.",
 		}, func() float64 { return float64(m.cacheMisses.Load()) }),
 		newBacklogCollector(wf, log),
+		newWebhookCollector(wf, log),
 	)
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slogPromLogger{log}})
 	return m

@@ -147,6 +147,12 @@ func (s *Server) routes() []route {
 		{"admin.legal", "GET", "/admin/legal", can(auth.ManageNetwork), false, s.adminLegalPage},
 		{"admin.legal.save", "POST", "/admin/legal/{slug}", can(auth.ManageNetwork), false, s.adminLegalSave},
 		{"admin.feedback", "GET", "/admin/feedback", can(auth.ManageNetwork), false, s.adminFeedbackPage},
+		// Webhooks (issue 14): network and city admins; workflow decides
+		// whose endpoints each may see and change.
+		{"admin.webhooks", "GET", "/admin/webhooks", member, false, s.webhooksPage},
+		{"admin.webhooks.post", "POST", "/admin/webhooks", member, false, s.webhookCreate},
+		{"admin.webhook.delete.confirm", "GET", "/admin/webhooks/{id:[0-9]+}/delete", member, false, s.webhookDeleteConfirm},
+		{"admin.webhook.delete", "POST", "/admin/webhooks/{id:[0-9]+}/delete", member, false, s.webhookDelete},
 
 		// Password reset and invitations (issue 12): single-use links by mail.
 		{"password.forgot", "GET", "/password/forgot", public, false, s.forgotPage},
@@ -186,6 +192,10 @@ func (s *Server) routes() []route {
 		{"api.question", "GET", "/api/v1/questions/{id:[0-9]+}", member, false, s.apiQuestion},
 		{"api.question.answer", "POST", "/api/v1/questions/{id:[0-9]+}/answers", member, false, s.apiAnswerCreate},
 		{"api.question.helpful", "POST", "/api/v1/questions/{id:[0-9]+}/answers/{aid:[0-9]+}/helpful", member, false, s.apiAnswerHelpful},
+		{"api.webhooks", "GET", "/api/v1/webhooks", member, false, s.apiWebhooks},
+		{"api.webhooks.create", "POST", "/api/v1/webhooks", member, false, s.apiWebhookCreate},
+		{"api.webhook.delete", "DELETE", "/api/v1/webhooks/{id:[0-9]+}", member, false, s.apiWebhookDelete},
+		{"api.webhook.deliveries", "GET", "/api/v1/webhooks/{id:[0-9]+}/deliveries", member, false, s.apiWebhookDeliveries},
 		{"api.audit", "GET", "/api/v1/audit", can(auth.ReadAudit), false, s.apiAudit},
 		{"api.articles", "GET", "/api/v1/articles", public, false, s.apiArticles},
 		{"api.search", "GET", "/api/v1/search", public, false, s.apiSearch},

@@ -31,6 +31,8 @@ func (s *Service) SetArchived(ctx context.Context, m Meta, city, slug string, ar
 		action := "article.archived"
 		if !archived {
 			action = "article.unarchived"
+		} else if err := s.articleWebhook(ctx, tx, "article.archived", a, m.actor(), nil); err != nil {
+			return err
 		}
 		return s.auditObject(ctx, tx, m, action, "article:"+a.City+"/"+a.Slug,
 			map[string]any{"revision": a.Revision.ID})

@@ -186,6 +186,9 @@ func (s *Service) AddArticleComment(ctx context.Context, m Meta, city, slug, bod
 		if err := s.notifyComment(ctx, tx, a, c.ID, to, id, body); err != nil {
 			return err
 		}
+		if err := s.articleWebhook(ctx, tx, "comment.created", a, id.Username, map[string]any{"comment": c.ID}); err != nil {
+			return err
+		}
 		return commentChanged(ctx, tx, a)
 	})
 	if err != nil {

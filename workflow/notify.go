@@ -261,7 +261,7 @@ func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unrea
 		}
 		// Feedback on the accessibility statement names no article.
 		// Questions are network-visible: every member reads them.
-		if own || n.Kind == "feedback" || (n.QuestionID != nil && reader.Member) || reader.CanRead(n.City, wiki.Visibility(vis)) {
+		if own || n.Kind == "feedback" || n.Kind == "webhook.disabled" || (n.QuestionID != nil && reader.Member) || reader.CanRead(n.City, wiki.Visibility(vis)) {
 			out = append(out, n)
 		}
 		return nil

@@ -139,6 +139,9 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 		if err := s.notifyQuestion(ctx, tx, to, "question.created", qid, q.Title, m.Identity.Username); err != nil {
 			return err
 		}
+		if err := s.questionWebhook(ctx, tx, qid, q, m.Identity.Username); err != nil {
+			return err
+		}
 		if err := questionsChanged(ctx, tx); err != nil {
 			return err
 		}

@@ -43,6 +43,8 @@ type Service struct {
 	caches *caches
 	// jobs is the periodic work (see jobs.go).
 	jobs jobs
+	// hooks delivers webhooks (see webhook_deliver.go).
+	hooks *webhooks
 }
 
 // NewService returns the workflow service.
@@ -53,6 +55,7 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	s := &Service{pool: store.Pool(), store: store, perm: perm, log: log, caches: newCaches()}
 	s.registerAbsenceJobs()
 	s.registerDeadlineJobs()
+	initWebhooks(s)
 	return s
 }
 
@@ -349,7 +352,10 @@ func (s *Service) submitTx(ctx context.Context, tx pgx.Tx, m Meta, changeID int6
 	if err := s.audit(ctx, tx, m, "change.submit", changeID, map[string]any{"revision": c.Revision, "required_approvals": policy}); err != nil {
 		return err
 	}
-	return s.notifyReviewers(ctx, tx, c, m.actor())
+	if err := s.notifyReviewers(ctx, tx, c, m.actor()); err != nil {
+		return err
+	}
+	return s.changeWebhook(ctx, tx, "change.submitted", c, m.actor())
 }
 
 // Approve records an approval of revision (0: the current one; another
@@ -422,6 +428,9 @@ func (s *Service) decide(ctx context.Context, m Meta, changeID int64, d Decision
 		case RequestChanges:
 			return s.setState(ctx, tx, m, c, ChangesRequested, "change.changes_requested", comment)
 		case Reject:
+			if err := s.changeWebhook(ctx, tx, "change.rejected", c, m.actor()); err != nil {
+				return err
+			}
 			return s.setState(ctx, tx, m, c, Rejected, "change.rejected", comment)
 		}
 		// Count again with the new approval, in this transaction.
@@ -464,6 +473,9 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, m Meta, c *Change, com
 		return err
 	}
 	if err := s.setState(ctx, tx, m, c, Published, "", ""); err != nil {
+		return err
+	}
+	if err := s.changeWebhook(ctx, tx, "change.published", c, m.actor()); err != nil {
 		return err
 	}
 	rows, _ := tx.Query(ctx, `SELECT user_id FROM watches WHERE article_id = $1`, c.ArticleID)

@@ -113,6 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Workflow = workflow.NewService(m.Store, m.Auth, m.Log)
+	m.Workflow.AllowPrivateWebhooks(m.Config.WebhookAllowPrivate)
 	if m.Search, err = search.Open(ctx, search.Config{Store: m.Store, MeiliURL: m.Config.MeiliURL,
 		MeiliKey: m.Config.MeiliAPIKey, Log: m.Log}); err != nil {
 		return fmt.Errorf("search: %w", err)
@@ -217,6 +218,10 @@ func (m *Main) subscribe() {
 		m.Search.Worker().Wake()
 		return nil
 	})
+	m.Changes.Subscribe(workflow.WebhookChannel, func(context.Context, string) error {
+		m.Workflow.WakeWebhooks()
+		return nil
+	})
 	if m.Mailer != nil {
 		m.Changes.Subscribe(workflow.MailChannel, func(context.Context, string) error {
 			m.Mailer.Wake()
@@ -249,6 +254,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	if m.Mailer != nil {
 		m.goBackground(bg, "mailer", m.Mailer.Run)
 	}
+	m.goBackground(bg, "webhook deliveries", func(ctx context.Context) {
+		m.Workflow.RunWebhooks(ctx, workflow.WebhookPoll)
+	})
 	m.goBackground(bg, "periodic work", func(ctx context.Context) {
 		m.Workflow.RunJobLoop(ctx, workflow.JobInterval, m.Log)
 	})

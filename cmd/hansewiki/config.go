@@ -40,6 +40,10 @@ type Config struct {
 	// OpenID Connect sign-in (all three of issuer, client ID and secret).
 	OIDCIssuer, OIDCClientID, OIDCClientSecret string
 	OIDCRoleMap, OIDCGroupsClaim               string
+	// WebhookAllowPrivate (HANSEWIKI_WEBHOOK_ALLOW_PRIVATE=true) lets
+	// webhooks use http and reach private, loopback and link-local
+	// addresses: for an intranet endpoint or a test.
+	WebhookAllowPrivate bool
 }
 
 // ConfigFromEnv reads the variables the README documents; a value it
@@ -95,6 +99,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("HANSEWIKI_LOG_FORMAT=%q: want text or json", v)
 	}
 	var err error
+	if v := strings.TrimSpace(getenv("HANSEWIKI_WEBHOOK_ALLOW_PRIVATE")); v != "" {
+		if c.WebhookAllowPrivate, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("HANSEWIKI_WEBHOOK_ALLOW_PRIVATE=%q: want true or false", v)
+		}
+	}
 	if c.TrustedProxies, err = views.ParseTrustedProxies(getenv("HANSEWIKI_TRUSTED_PROXIES")); err != nil {
 		return c, fmt.Errorf("HANSEWIKI_TRUSTED_PROXIES: %w", err)
 	}

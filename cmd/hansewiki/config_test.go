@@ -10,9 +10,10 @@ import (
 
 func TestConfigRefusesBadValuesByName(t *testing.T) {
 	for name, value := range map[string]string{
-		"HANSEWIKI_LOG_LEVEL":       "verbose",
-		"HANSEWIKI_LOG_FORMAT":      "xml",
-		"HANSEWIKI_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example",
+		"HANSEWIKI_LOG_LEVEL":             "verbose",
+		"HANSEWIKI_LOG_FORMAT":            "xml",
+		"HANSEWIKI_TRUSTED_PROXIES":       "10.0.0.0/8, proxy.example",
+		"HANSEWIKI_WEBHOOK_ALLOW_PRIVATE": "maybe",
 	} {
 		_, err := ConfigFromEnv(env(name, value))
 		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), strings.TrimPrefix(value, "10.0.0.0/8, ")) {
@@ -46,5 +47,14 @@ func TestConfigLogLevelAndFormat(t *testing.T) {
 	cfg, err = ConfigFromEnv(env())
 	if err != nil || cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "text" || cfg.TrustedProxies != nil {
 		t.Fatalf("defaults: %+v, %v", cfg, err)
+	}
+}
+
+func TestConfigWebhookAllowPrivate(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "true": true, "false": false, "1": true} {
+		cfg, err := ConfigFromEnv(env("HANSEWIKI_WEBHOOK_ALLOW_PRIVATE", v))
+		if err != nil || cfg.WebhookAllowPrivate != want {
+			t.Errorf("%q: %v, %v", v, cfg.WebhookAllowPrivate, err)
+		}
 	}
 }
