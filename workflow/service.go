@@ -56,6 +56,7 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	s.registerAbsenceJobs()
 	s.registerDeadlineJobs()
 	initWebhooks(s)
+	s.registerUpkeep()
 	return s
 }
 
