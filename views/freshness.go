@@ -1,7 +1,10 @@
 package views
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -172,6 +175,19 @@ func (s *Server) apiFreshnessUpdate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiConfirm(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
+	// No body, or an empty object; anything else is a mistake worth saying.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+	if err != nil {
+		s.apiError(w, r, fmt.Errorf("the request body exceeds 1024 bytes: %w", wiki.ErrTooLarge))
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := decodeJSON(w, r, &struct{}{}, 1<<10); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
 	f, err := s.workflow.Confirm(r.Context(), s.meta(r), v["city"], v["slug"])
 	if err != nil {
 		s.apiError(w, r, err)

@@ -140,8 +140,8 @@ type cityModel struct {
 	// CanFreshness: the reader may open the city's freshness page.
 	CanFreshness bool
 	City         wiki.City
-	Articles  []wiki.ArticleSummary
-	Pager     pager
+	Articles     []wiki.ArticleSummary
+	Pager        pager
 }
 
 func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
