@@ -103,21 +103,21 @@ func (s *Service) mayConfirm(id *auth.Identity, f *Freshness) bool {
 		s.perm.Can(id, auth.ManageCity, f.City)
 }
 
-// MayConfirm reports whether id may confirm the article: the "Ja, noch
-// aktuell" button is a personal part of the article page, as owner and
-// deputy are people, not roles.
-func (s *Service) MayConfirm(ctx context.Context, id *auth.Identity, articleID int64) (bool, error) {
+// Confirmable is the article's review state when id may confirm it, nil
+// otherwise: the "Ja, noch aktuell" button is a personal part of the
+// article page, as owner and deputy are people, not roles.
+func (s *Service) Confirmable(ctx context.Context, id *auth.Identity, articleID int64) (*Freshness, error) {
 	if id == nil {
-		return false, nil
+		return nil, nil
 	}
 	f, err := s.ArticleFreshness(ctx, articleID)
 	if errors.Is(err, wiki.ErrNotFound) {
-		return false, nil
+		return nil, nil
 	}
-	if err != nil {
-		return false, err
+	if err != nil || !s.mayConfirm(id, f) || !s.Reader(id).CanRead(f.City, f.Visibility) {
+		return nil, err
 	}
-	return s.mayConfirm(id, f) && s.Reader(id).CanRead(f.City, f.Visibility), nil
+	return f, nil
 }
 
 // lockFreshness reads the article as id may, locks its row and returns
@@ -558,4 +558,12 @@ func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64,
 		return err
 	}
 	return nil
+}
+
+// Checked is when the article was last confirmed (zero: never).
+func (f *Freshness) Checked() time.Time {
+	if f.ConfirmedAt == nil {
+		return time.Time{}
+	}
+	return *f.ConfirmedAt
 }
