@@ -87,7 +87,9 @@ func (s *Service) digestItems(ctx context.Context, id *auth.Identity, asOf time.
 }
 
 // digestJob sends the digest of asOf's ISO week to every member who opted
-// in and has not had it this week; a week with nothing new sends nothing.
+// in and has not had it this week: the first run of a week (in serve, the
+// Monday just after midnight UTC) covers the seven days before it. A week
+// with nothing new sends nothing.
 func (s *Service) digestJob(ctx context.Context, asOf time.Time) (int, error) {
 	if s.Mail == nil {
 		return 0, nil
@@ -112,14 +114,13 @@ func (s *Service) digestJob(ctx context.Context, asOf time.Time) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		if len(items) == 0 {
-			continue
-		}
 		sent := false
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			// A week with nothing new is recorded too: the member is
+			// looked at once a week, not every minute until news come.
 			tag, err := tx.Exec(ctx, `INSERT INTO digest_sends (user_id, week, articles) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 				uid, week, len(items))
-			if err != nil || tag.RowsAffected() == 0 {
+			if err != nil || tag.RowsAffected() == 0 || len(items) == 0 {
 				return err
 			}
 			subject, body := s.Mail.composeDigest(week, items)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,14 +111,60 @@ func (s *Service) Confirmable(ctx context.Context, id *auth.Identity, articleID 
 	if id == nil {
 		return nil, nil
 	}
-	f, err := s.ArticleFreshness(ctx, articleID)
-	if errors.Is(err, wiki.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil || !s.mayConfirm(id, f) || !s.Reader(id).CanRead(f.City, f.Visibility) {
+	f, err := s.cachedFreshness(ctx, articleID)
+	if err != nil || f == nil || !s.mayConfirm(id, f) || !s.Reader(id).CanRead(f.City, f.Visibility) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// freshnessCache keeps articles' review states for the confirmation
+// button, so a signed-in article view from the page cache asks the
+// database nothing for it. Every write that changes a review state
+// announces it like a publication, and every publication drops the cache
+// (FreshnessChanged); gen stops a read that began before a drop from
+// storing what it read.
+type freshnessCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[int64]*Freshness // nil: not published, or archived
+}
+
+func (s *Service) cachedFreshness(ctx context.Context, articleID int64) (*Freshness, error) {
+	c := &s.fresh
+	c.mu.Lock()
+	f, ok := c.m[articleID]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && auth.CachedReads(ctx) {
+		return f, nil
+	}
+	f, err := s.ArticleFreshness(ctx, articleID)
+	if errors.Is(err, wiki.ErrNotFound) {
+		f, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if gen == c.gen {
+		if c.m == nil || len(c.m) >= maxCached {
+			c.m = map[int64]*Freshness{}
+		}
+		c.m[articleID] = f
+	}
+	c.mu.Unlock()
+	return f, nil
+}
+
+// FreshnessChanged drops the cached review states; the page cache calls it
+// for every publication notice.
+func (s *Service) FreshnessChanged() {
+	c := &s.fresh
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m = nil
 }
 
 // lockFreshness reads the article as id may, locks its row and returns

@@ -45,6 +45,8 @@ type Service struct {
 	jobs jobs
 	// hooks delivers webhooks (see webhook_deliver.go).
 	hooks *webhooks
+	// fresh caches review states for the confirmation button (freshness.go).
+	fresh freshnessCache
 }
 
 // NewService returns the workflow service.
