@@ -118,6 +118,16 @@ func TestFreshnessOnTheArticlePage(t *testing.T) {
 	if page := do(t, s, "GET", article).Body.String(); !strings.Contains(page, hint) {
 		t.Error("an overdue article does not tell its readers")
 	}
+	// Owner and deputy were asked in the app, with a link to the article.
+	for _, who := range []string{"olaf", "dora"} {
+		if _, page := get(browsers[who], "/notifications"); !strings.Contains(page, "Ist dieser Artikel noch aktuell?") ||
+			!strings.Contains(page, `href="`+article+`"`) {
+			t.Errorf("%s's notifications do not ask about the article", who)
+		}
+	}
+	if _, page := get(browsers["rita"], "/notifications"); strings.Contains(page, "noch aktuell") {
+		t.Error("a reviewer who is neither owner nor deputy was asked")
+	}
 	if code, page := get(browsers["rita"], "/c/luebeck/freshness"); code != http.StatusOK ||
 		!strings.Contains(page, "Quartiersbus in Lübeck") || !strings.Contains(page, "olaf") {
 		t.Errorf("the freshness page for a reviewer of the city: %d, listing the article and its owner: %v", code, strings.Contains(page, "Quartiersbus"))
