@@ -434,7 +434,16 @@ func (s *Service) freshnessJob(ctx context.Context, asOf time.Time) (int, error)
 				return err
 			}
 			asked = true
-			return s.notifyArticle(ctx, tx, to, "freshness.due", f, systemActor)
+			told, err := s.notifyArticle(ctx, tx, to, "freshness.due", f, systemActor)
+			if err != nil || told > 0 {
+				return err
+			}
+			// Nobody of them may read it any more: its city's admins.
+			if to, err = s.cityAdmins(ctx, tx, f.City); err != nil {
+				return err
+			}
+			_, err = s.notifyArticle(ctx, tx, to, "freshness.due", f, systemActor)
+			return err
 		})
 		if err != nil {
 			return done, err
@@ -552,7 +561,7 @@ func (s *Service) handOver(ctx context.Context, tx pgx.Tx, userID int64, actor s
 		if err != nil {
 			return err
 		}
-		if err := s.notifyArticle(ctx, tx, to, "article.handover", f, actor); err != nil {
+		if _, err := s.notifyArticle(ctx, tx, to, "article.handover", f, actor); err != nil {
 			return err
 		}
 	}
@@ -565,29 +574,31 @@ func (s *Service) handOver(ctx context.Context, tx pgx.Tx, userID int64, actor s
 
 // notifyArticle tells the recipients who may read article f about it (a
 // freshness request, a handover): in the app and, with mail configured, by
-// e-mail.
-func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, f *Freshness, actor string) error {
+// e-mail. It says how many it told.
+func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, f *Freshness, actor string) (int, error) {
 	about := subject{found: true, city: f.City, vis: f.Visibility}
-	told := map[int64]bool{}
+	seen := map[int64]bool{}
+	told := 0
 	mailed := false
 	for _, uid := range userIDs {
-		if told[uid] {
+		if seen[uid] {
 			continue
 		}
-		told[uid] = true
+		seen[uid] = true
 		ok, err := s.tells(ctx, about, uid)
 		if err != nil {
-			return err
+			return told, err
 		}
 		if !ok {
 			continue
 		}
+		told++
 		var nid int64
 		var email string
 		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor)
 			VALUES ($1, $2, $3, $4) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
 			uid, kind, f.ArticleID, actor).Scan(&nid, &email); err != nil {
-			return err
+			return told, err
 		}
 		if s.Mail == nil || email == "" {
 			continue
@@ -596,15 +607,15 @@ func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64,
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, article_id)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			email, subject, text, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, f.ArticleID); err != nil {
-			return err
+			return told, err
 		}
 		mailed = true
 	}
 	if mailed {
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, MailChannel)
-		return err
+		return told, err
 	}
-	return nil
+	return told, nil
 }
 
 // Checked is when the article was last confirmed (zero: never).
