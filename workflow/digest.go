@@ -161,7 +161,7 @@ func (m *MailSettings) composeArticle(kind string, f *Freshness) (subject, body 
 	subject = fmt.Sprintf("[Hansewiki] %s: %s", t[0], f.Title)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n%s (%s/%s)\n\n", t[0], f.Title, f.City, f.Slug)
-	if kind == "freshness.due" {
+	if kind == "freshness.reminder" {
 		fmt.Fprintf(&b, "Fällig seit / due since: %s\n"+
 			"Bitte prüfen Sie den Artikel und bestätigen Sie mit „Ja, noch aktuell“ – oder schlagen Sie eine Änderung vor.\n"+
 			"Please check the article and confirm it is still right, or propose a change.\n\n", f.DueAt.Format("02.01.2006"))

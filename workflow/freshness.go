@@ -434,7 +434,7 @@ func (s *Service) freshnessJob(ctx context.Context, asOf time.Time) (int, error)
 				return err
 			}
 			asked = true
-			told, err := s.notifyArticle(ctx, tx, to, "freshness.due", f, systemActor)
+			told, err := s.notifyArticle(ctx, tx, to, "freshness.reminder", f, systemActor)
 			if err != nil || told > 0 {
 				return err
 			}
@@ -442,7 +442,7 @@ func (s *Service) freshnessJob(ctx context.Context, asOf time.Time) (int, error)
 			if to, err = s.cityAdmins(ctx, tx, f.City); err != nil {
 				return err
 			}
-			_, err = s.notifyArticle(ctx, tx, to, "freshness.due", f, systemActor)
+			_, err = s.notifyArticle(ctx, tx, to, "freshness.reminder", f, systemActor)
 			return err
 		})
 		if err != nil {
@@ -573,14 +573,20 @@ func (s *Service) handOver(ctx context.Context, tx pgx.Tx, userID int64, actor s
 }
 
 // notifyArticle tells the recipients who may read article f about it (a
-// freshness request, a handover): in the app and, with mail configured, by
-// e-mail. It says how many it told.
+// freshness reminder, a handover), with absences applied (addressees): in
+// the app and, with mail configured, by e-mail. It says how many it told.
 func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64, kind string, f *Freshness, actor string) (int, error) {
 	about := subject{found: true, city: f.City, vis: f.Visibility}
 	seen := map[int64]bool{}
 	told := 0
 	mailed := false
-	for _, uid := range userIDs {
+	// Absences: a reminder reaches an absent person's deputy instead.
+	to, err := s.addressees(ctx, tx, userIDs, f.City, kind, actor)
+	if err != nil {
+		return 0, err
+	}
+	for _, ad := range to {
+		uid := ad.user
 		if seen[uid] {
 			continue
 		}
@@ -595,15 +601,18 @@ func (s *Service) notifyArticle(ctx context.Context, tx pgx.Tx, userIDs []int64,
 		told++
 		var nid int64
 		var email string
-		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor)
-			VALUES ($1, $2, $3, $4) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
-			uid, kind, f.ArticleID, actor).Scan(&nid, &email); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, article_id, actor, deputy_for)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id, (SELECT email FROM users WHERE id = $1)`,
+			uid, kind, f.ArticleID, actor, nullable(ad.deputyFor)).Scan(&nid, &email); err != nil {
 			return told, err
 		}
 		if s.Mail == nil || email == "" {
 			continue
 		}
 		subject, text := s.Mail.composeArticle(kind, f)
+		if ad.deputyFor != 0 {
+			text = deputyMailNote(ad.deputyForName) + text
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO mail_queue (to_addr, subject, body, message_id, user_id, article_id)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			email, subject, text, fmt.Sprintf("<notification-%d@%s>", nid, s.Mail.hostname()), uid, f.ArticleID); err != nil {

@@ -169,7 +169,7 @@ func TestFreshnessAsksOwnerAndDeputyOnce(t *testing.T) {
 			t.Errorf("mail %q does not ask about the article:\n%s", m.Subject, m.Body)
 		}
 	}
-	if e.notified("autorin", "freshness.due") != 1 || e.notified("pruefer2", "freshness.due") != 1 {
+	if e.notified("autorin", "freshness.reminder") != 1 || e.notified("pruefer2", "freshness.reminder") != 1 {
 		t.Error("owner and deputy were not asked in the app")
 	}
 	// The same moment again, or later in the same period: nobody asked twice.
@@ -271,7 +271,7 @@ func TestDisablingHandsArticlesOver(t *testing.T) {
 	if n := e.run("freshness", f2.DueAt.Add(time.Hour)); n != 2 {
 		t.Fatalf("%d asked, want both articles", n)
 	}
-	if e.notified("admin-hro", "freshness.due") != 1 || e.notified("autorin", "freshness.due") != 0 {
+	if e.notified("admin-hro", "freshness.reminder") != 1 || e.notified("autorin", "freshness.reminder") != 0 {
 		t.Error("the city's admins were not asked, or the disabled account was")
 	}
 	// A refused disable (oneself) hands nothing over.
@@ -360,5 +360,29 @@ func TestWeeklyDigest(t *testing.T) {
 	// A week later nothing new was published: nothing is sent.
 	if n := e.run("digest", asOf.AddDate(0, 0, 9)); n != 0 {
 		t.Fatalf("a week without news sent %d digests", n)
+	}
+}
+
+// A freshness reminder honours absences like every reminder: an absent
+// owner is not asked, their deputy for the absence is.
+func TestAbsentOwnerIsNotAskedButTheAbsenceDeputyIs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.quietSample()
+	a := e.publishNew("autorin", "pruefer1", "rostock", "Sirenen-Netz", wiki.Public)
+	owner, months := "pruefer1", 1
+	f, err := e.wf.SetStewards(ctx, e.meta("admin-hro"), "rostock", a.Slug, workflow.Stewards{Owner: &owner, ReviewMonths: &months})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.wf.AddAbsence(ctx, e.meta("pruefer1"), workflow.AbsenceInput{From: day(25), To: day(40), Deputy: "pruefer3"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.run("freshness", f.DueAt.Add(time.Hour)); n != 1 {
+		t.Fatalf("%d asked, want 1", n)
+	}
+	if e.notified("pruefer1", "freshness.reminder") != 0 || e.notified("pruefer3", "freshness.reminder") != 1 {
+		t.Errorf("absent owner asked %d times, absence deputy %d times; want 0 and 1",
+			e.notified("pruefer1", "freshness.reminder"), e.notified("pruefer3", "freshness.reminder"))
 	}
 }
