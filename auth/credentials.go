@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -93,6 +94,18 @@ func revokeLoginTokens(ctx context.Context, tx pgx.Tx, userID int64) error {
 	return err
 }
 
+// DisableHook runs in the transaction that disables account userID, so
+// what depends on the account (the articles it owns) moves with it or not
+// at all.
+type DisableHook func(ctx context.Context, tx pgx.Tx, userID int64, actor string) error
+
+// OnDisable adds a hook that runs whenever an account is disabled.
+func (s *Service) OnDisable(h DisableHook) {
+	s.disableHooks.Lock()
+	defer s.disableHooks.Unlock()
+	s.disableHooks.list = append(s.disableHooks.list, h)
+}
+
 // SetDisabled locks or unlocks an account. A locked account cannot sign
 // in, and its sessions and tokens stop working at once; unlocking it
 // brings back its personal access tokens, but no session or login token.
@@ -118,6 +131,14 @@ func (s *Service) SetDisabled(ctx context.Context, username string, disabled boo
 			action = "user.disable"
 			if err := revokeLoginTokens(ctx, tx, userID); err != nil {
 				return err
+			}
+			s.disableHooks.Lock()
+			hooks := slices.Clone(s.disableHooks.list)
+			s.disableHooks.Unlock()
+			for _, h := range hooks {
+				if err := h(ctx, tx, userID, actor); err != nil {
+					return err
+				}
 			}
 		}
 		return audit(ctx, tx, actor, action, "user:"+username, nil, "")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,11 @@ type Service struct {
 	cache *accountCache
 	// skew moves this service's clock, for tests that need time to pass.
 	skew atomic.Int64
+	// disableHooks run in the transaction that disables an account.
+	disableHooks struct {
+		sync.Mutex
+		list []DisableHook
+	}
 }
 
 // Skew moves the clock the service decides by (a token's last use) by d;

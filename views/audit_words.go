@@ -12,10 +12,10 @@ import (
 var auditActions = []string{
 	"change.create", "change.update", "change.submit", "change.approve", "change.request-changes", "change.reject",
 	"change.published", "change.conflict", "change.rebase", "change.withdraw",
-	"article.archived", "article.unarchived",
+	"article.archived", "article.unarchived", "article.confirm", "article.stewards", "article.handover",
 	"role.grant", "role.revoke", "role.end", "absence.add", "absence.delete", "user.create", "user.invite", "user.password", "user.reset_request",
 	"user.disable", "user.enable", "login", "login.failed", "token.create", "token.revoke",
-	"city.add", "city.policy", "topic.save", "legal.save",
+	"city.add", "city.policy", "city.review_interval", "topic.save", "legal.save", "user.digest",
 	"webhook.create", "webhook.delete",
 }
 

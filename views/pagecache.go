@@ -239,4 +239,5 @@ func (s *Server) Invalidate(key string) {
 	s.cache.flush()
 	s.refreshTopics()
 	s.workflow.PersonalChanged(wiki.AnyChange)
+	s.workflow.FreshnessChanged()
 }

@@ -139,6 +139,8 @@ type adminCityModel struct {
 	People []auth.User
 	Roles  []string
 	Error  string
+	// ReviewMonths is the city's default review interval (freshness).
+	ReviewMonths int
 }
 
 func (s *Server) adminCityPage(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +164,10 @@ func (s *Server) showAdminCity(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	m := &adminCityModel{City: city, Members: members, People: people, Roles: auth.Roles, Error: msg}
+	if m.ReviewMonths, err = s.workflow.CityReviewMonths(r.Context(), city.Slug); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	m.Title = s.catalogs[language(r)].T("admin.city_title", city.Name)
 	m.Nav = "admin"
 	s.render(w, r, status, "admin_city", m)

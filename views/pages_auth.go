@@ -128,6 +128,8 @@ type accountModel struct {
 	Absence *absenceModel
 	// EndingRoles are the user's roles that end by themselves.
 	EndingRoles []auth.Member
+	// Digest: the member gets the weekly digest.
+	Digest bool
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -147,6 +149,10 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	if m.Absence, err = s.absenceSection(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if m.Digest, err = s.workflow.Digest(r.Context(), id); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -137,9 +137,11 @@ type cityModel struct {
 	// Questions are the open questions to the city (members only).
 	Questions []*workflow.Question
 	CanCreate bool
-	City      wiki.City
-	Articles  []wiki.ArticleSummary
-	Pager     pager
+	// CanFreshness: the reader may open the city's freshness page.
+	CanFreshness bool
+	City         wiki.City
+	Articles     []wiki.ArticleSummary
+	Pager        pager
 }
 
 func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +150,8 @@ func (s *Server) cityPage(w http.ResponseWriter, r *http.Request) {
 		s.htmlError(w, r, err)
 		return
 	}
-	m := &cityModel{City: city, CanCreate: s.auth.Can(auth.FromContext(r.Context()), auth.CreateArticle, city.Slug)}
+	m := &cityModel{City: city, CanCreate: s.auth.Can(auth.FromContext(r.Context()), auth.CreateArticle, city.Slug),
+		CanFreshness: s.auth.Can(auth.FromContext(r.Context()), auth.ReadCityArticles, city.Slug)}
 	m.Nav = "cities"
 	m.Title = city.Name
 	if m.Articles, m.Pager, err = s.listPage(r, wiki.ListFilter{City: city.Slug}); err != nil {
@@ -191,6 +194,11 @@ type articleModel struct {
 	Comments   *workflow.CommentThread
 	CanHide    bool
 	CommentMax int
+	// Freshness is the article's review state ("geprüft am", the hint on
+	// stale articles); Stewards the people city admins may name owner or
+	// deputy (CanHide: they administer the city).
+	Freshness *workflow.Freshness
+	Stewards  []auth.Member
 }
 
 // commentItem is one comment with its page, for the article-comment
@@ -242,6 +250,10 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		}
 		m.CanHide = s.auth.Can(id, auth.ManageCity, a.City)
 		m.CommentMax = workflow.MaxCommentRunes
+	}
+	if err := s.articleFreshness(r, m); err != nil {
+		s.htmlError(w, r, err)
+		return
 	}
 	m.LD = s.articleLD(a, m.Old != nil)
 	m.AdoptedFrom = s.adoptedSource(r, a.Revision.Experience)

@@ -52,6 +52,9 @@ const (
 	// topic is the page's (/topics/{topic}), as cached pages are answered
 	// before routing.
 	markTopicWatch = "topicwatch"
+	// markConfirm is the "Ja, noch aktuell" form for the article's owner,
+	// deputy and city admins, argument: article ID.
+	markConfirm = "confirm"
 )
 
 // mark is the template function personal: the marker of name (and an
@@ -196,6 +199,12 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 		c := commentControls{ID: arg, Body: body}
 		if authMethod(f.ctx) != viaToken {
 			c.CSRF = s.csrfToken(f.r)
+		}
+		data = c
+	case markConfirm:
+		c := f.confirmPart(arg)
+		if c == nil {
+			return
 		}
 		data = c
 	default:

@@ -60,6 +60,7 @@ func (s *Server) routes() []route {
 		{"article.new.post", "POST", "/c/{city}/new", can(auth.CreateArticle), false, s.editorSubmit},
 		{"article.new.autosave", "GET", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosaveGet},
 		{"article.new.autosave.post", "POST", "/c/{city}/new/autosave", can(auth.CreateArticle), false, s.autosavePost},
+		{"city.freshness", "GET", "/c/{city}/freshness", can(auth.ReadCityArticles), false, s.freshnessPage},
 		{"article.markdown", "GET", "/c/{city}/{slug:[a-z0-9][a-z0-9-]*}.md", public, getPages, s.articleMarkdown},
 		{"article", "GET", "/c/{city}/{slug}", public, getPages, s.articlePage},
 		{"history", "GET", "/c/{city}/{slug}/history", public, getPages, s.historyPage},
@@ -82,6 +83,8 @@ func (s *Server) routes() []route {
 		{"article.comment.hide", "POST", "/c/{city}/{slug}/comments/{id:[0-9]+}/hide", can(auth.ManageCity), false, s.commentHide},
 		{"comment.edit", "POST", "/comments/{id:[0-9]+}/edit", member, false, s.commentEdit},
 		{"comment.delete", "POST", "/comments/{id:[0-9]+}/delete", member, false, s.commentDelete},
+		{"article.confirm", "POST", "/c/{city}/{slug}/confirm", member, false, s.articleConfirm},
+		{"article.stewards", "POST", "/c/{city}/{slug}/stewards", can(auth.ManageCity), false, s.articleStewards},
 		{"article.archive", "POST", "/c/{city}/{slug}/archive", can(auth.ArchiveArticle), false, s.archiveToggle},
 		{"preview", "POST", "/preview", member, false, s.previewFragment},
 		{"changes", "GET", "/changes", member, false, s.myChanges},
@@ -112,6 +115,7 @@ func (s *Server) routes() []route {
 		{"logout", "POST", "/logout", member, false, s.logout},
 		{"account", "GET", "/account", member, false, s.accountPage},
 		{"account.password", "POST", "/account/password", member, false, s.accountPassword},
+		{"account.digest", "POST", "/account/digest", member, false, s.accountDigest},
 		{"account.tokens", "POST", "/account/tokens", member, false, s.accountTokenCreate},
 		{"account.token.revoke", "POST", "/account/tokens/{id:[0-9]+}/revoke", member, false, s.accountTokenRevoke},
 		// Absence and deputies (issue 14): the workflow checks who may.
@@ -136,6 +140,7 @@ func (s *Server) routes() []route {
 		{"admin.city.roles", "POST", "/admin/c/{city}/roles", can(auth.ManageCity), false, s.adminCityRoleChange},
 		{"admin.city.policy", "POST", "/admin/c/{city}/policy", can(auth.ManageCity), false, s.adminCityPolicy},
 		{"admin.city.portal", "POST", "/admin/c/{city}/portal", can(auth.ManageCity), false, s.adminCityPortal},
+		{"admin.city.freshness", "POST", "/admin/c/{city}/freshness", can(auth.ManageCity), false, s.adminCityFreshness},
 
 		// Legal pages (issue 12): public, edited by network admins; the
 		// accessibility statement carries a feedback form, so it is never
@@ -205,6 +210,9 @@ func (s *Server) routes() []route {
 		{"api.revision", "GET", "/api/v1/articles/{city}/{slug}/revisions/{id:[0-9]+}", public, false, s.apiRevision},
 		{"api.comments", "GET", "/api/v1/articles/{city}/{slug}/comments", member, false, s.apiComments},
 		{"api.comments.create", "POST", "/api/v1/articles/{city}/{slug}/comments", member, false, s.apiCommentCreate},
+		{"api.freshness", "GET", "/api/v1/articles/{city}/{slug}/freshness", member, false, s.apiFreshness},
+		{"api.freshness.update", "PUT", "/api/v1/articles/{city}/{slug}/freshness", can(auth.ManageCity), false, s.apiFreshnessUpdate},
+		{"api.confirm", "POST", "/api/v1/articles/{city}/{slug}/confirm", member, false, s.apiConfirm},
 		{"api.attachments.create", "POST", "/api/v1/attachments", can(auth.ProposeChange), false, s.apiAttachmentCreate},
 		// Files: who may read each is decided by workflow.Service.Attachment.
 		{"file", "GET", "/files/{id:[a-z0-9]+}/{name}", public, false, s.fileServe},

@@ -52,9 +52,13 @@ func (d *Draft) Normalize() error {
 	} else if slug.Make(d.Slug, MaxSlugBytes) != d.Slug {
 		return invalid("slug", "slug.format", "the address may contain only a–z, 0–9 and hyphens")
 	}
-	// /c/{city}/new is the new-article page.
-	if d.Slug == "new" {
+	// /c/{city}/new is the new-article page, /c/{city}/freshness the
+	// city's overdue articles.
+	switch d.Slug {
+	case "new":
 		d.Slug = "new-article"
+	case "freshness":
+		d.Slug = "freshness-article"
 	}
 	if d.Visibility == "" {
 		d.Visibility = Network

@@ -111,3 +111,14 @@ func TestVisibilityNarrower(t *testing.T) {
 		}
 	}
 }
+
+// Titles that would take the address of a city page (/c/{city}/new, the
+// freshness page) get another slug.
+func TestReservedSlugs(t *testing.T) {
+	for title, want := range map[string]string{"New": "new-article", "Freshness": "freshness-article", "Freshness heute": "freshness-heute"} {
+		d := Draft{City: "wismar", Title: title, Body: "x"}
+		if err := d.Normalize(); err != nil || d.Slug != want {
+			t.Errorf("%q: slug %q (%v), want %q", title, d.Slug, err, want)
+		}
+	}
+}

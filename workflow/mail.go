@@ -95,6 +95,8 @@ var mailTexts = map[string][2]string{
 	"comment.created":          {"Neuer Kommentar zu einem Artikel", "New comment on an article"},
 	"question.created":         {"Neue Frage: Wer hat Erfahrung?", "New question: who has experience?"},
 	"question.answered":        {"Neue Antwort auf Ihre Frage", "New answer to your question"},
+	"freshness.reminder":       {"Ist dieser Artikel noch aktuell?", "Is this article still up to date?"},
+	"article.handover":         {"Ein Artikel wurde Ihnen übergeben", "An article was handed over to you"},
 }
 
 // composeComment writes the mail of a comment on article a.

@@ -45,6 +45,8 @@ type Service struct {
 	jobs jobs
 	// hooks delivers webhooks (see webhook_deliver.go).
 	hooks *webhooks
+	// fresh caches review states for the confirmation button (freshness.go).
+	fresh freshnessCache
 }
 
 // NewService returns the workflow service.
@@ -56,6 +58,7 @@ func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service 
 	s.registerAbsenceJobs()
 	s.registerDeadlineJobs()
 	initWebhooks(s)
+	s.registerUpkeep()
 	return s
 }
 
