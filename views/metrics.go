@@ -140,6 +140,7 @@ type backlogCollector struct {
 	log               *slog.Logger
 	review, mailQueue *prometheus.Desc
 	oldest, overdue   *prometheus.Desc
+	articlesOverdue   *prometheus.Desc
 }
 
 func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollector {
@@ -150,6 +151,8 @@ func newBacklogCollector(wf *workflow.Service, log *slog.Logger) *backlogCollect
 			"How long the oldest change in review has waited since submission, by city (0 without any).", []string{"city"}, nil),
 		overdue: prometheus.NewDesc("hansewiki_review_overdue",
 			"Changes in review past their due date (the city's review_days), by city.", []string{"city"}, nil),
+		articlesOverdue: prometheus.NewDesc("hansewiki_articles_overdue",
+			"Published articles whose freshness check is due (not confirmed within their review interval), by city.", []string{"city"}, nil),
 		mailQueue: prometheus.NewDesc("hansewiki_mail_queue_length",
 			"E-mails queued and not sent yet.", nil, nil),
 	}
@@ -159,6 +162,7 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.review
 	ch <- c.oldest
 	ch <- c.overdue
+	ch <- c.articlesOverdue
 	ch <- c.mailQueue
 }
 
@@ -174,6 +178,7 @@ func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.review, prometheus.GaugeValue, float64(n), city)
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, b.OldestSeconds[city], city)
 		ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(b.Overdue[city]), city)
+		ch <- prometheus.MustNewConstMetric(c.articlesOverdue, prometheus.GaugeValue, float64(b.ArticlesOverdue[city]), city)
 	}
 	ch <- prometheus.MustNewConstMetric(c.mailQueue, prometheus.GaugeValue, float64(b.MailQueued))
 }

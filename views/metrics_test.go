@@ -58,6 +58,7 @@ func TestMetricsByRouteWithBacklogsAndToken(t *testing.T) {
 		`hansewiki_review_backlog{city="rostock"} 0`,
 		`hansewiki_review_oldest_seconds{city="luebeck"} `,
 		`hansewiki_review_oldest_seconds{city="rostock"} 0`,
+		`hansewiki_articles_overdue{city="rostock"} 0`,
 		`hansewiki_review_overdue{city="rostock"} 0`,
 		`hansewiki_mail_queue_length 1`,
 		`hansewiki_search_outbox_lag_seconds `,

@@ -31,6 +31,10 @@ type CityReview struct {
 	Oldest   time.Duration
 	// Overdue counts the changes in review past their due date.
 	Overdue int
+	// ArticlesDue counts the published articles whose freshness check is
+	// due; ArticlesStale those overdue by more than a month (readers are
+	// told, and the freshness page lists them).
+	ArticlesDue, ArticlesStale int
 	// Decided counts the changes published or rejected within the window;
 	// Median is the median time from submission to that decision.
 	Decided int
@@ -65,6 +69,8 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 			count(c.id) FILTER (WHERE c.state = $1),
 			coalesce(extract(epoch FROM $3 - min(c.submitted_at) FILTER (WHERE c.state = $1)), 0),
 			count(c.id) FILTER (WHERE c.state = $1 AND c.due_at < $3),
+			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3),
+			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3 - interval '1 month'),
 			count(c.id) FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4),
 			coalesce(extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY c.closed_at - c.submitted_at)
 				FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4 AND c.submitted_at IS NOT NULL)), 0)
@@ -79,7 +85,7 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 	for rows.Next() {
 		var c CityReview
 		var oldest, median float64
-		if err := rows.Scan(&c.City, &c.InReview, &oldest, &c.Overdue, &c.Decided, &median); err != nil {
+		if err := rows.Scan(&c.City, &c.InReview, &oldest, &c.Overdue, &c.ArticlesDue, &c.ArticlesStale, &c.Decided, &median); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("reading the review dashboard: %w", err)
 		}

@@ -49,6 +49,9 @@ func TestReviewDashboardShowsTheCitysBacklogAndLoad(t *testing.T) {
 	}
 	c := d.Cities[0]
 	near := func(got, want time.Duration) bool { return got > want-time.Minute && got < want+time.Minute }
+	if c.ArticlesDue != 0 || c.ArticlesStale != 0 {
+		t.Errorf("a fresh article counts as due for its check: %+v", c)
+	}
 	if c.InReview != 2 || !near(c.Oldest, 5*24*time.Hour+time.Hour) || c.Overdue != 1 || c.Decided != 1 || !near(c.Median, 3*24*time.Hour) {
 		t.Fatalf("Rostock: %+v; want 2 in review, oldest 5 days, 1 overdue, 1 decided in a median of 3 days", c)
 	}
@@ -72,6 +75,15 @@ func TestReviewDashboardShowsTheCitysBacklogAndLoad(t *testing.T) {
 	}
 	if _, ok := load["autorin"]; ok {
 		t.Error("an author who does not review is listed as a reviewer")
+	}
+	// Thirteen and a half months on, the article (interval 12 months) is
+	// due for its check, and overdue by more than a month.
+	later, err := e.wf.ReviewDashboard(ctx, e.users["admin-hro"], asOf.AddDate(0, 13, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := later.Cities[0]; c.ArticlesDue != 1 || c.ArticlesStale != 1 {
+		t.Errorf("13½ months later: %+v, want the article due and stale", c)
 	}
 	// A decision on the waiting change takes it off that reviewer's list.
 	e.must(e.wf.RequestChanges(ctx, e.meta("pruefer2"), waiting.ID, "Bitte Quelle nennen", 0))
