@@ -166,6 +166,22 @@ func (s *Server) topicWatch(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, r, key, s.url("topic", "topic", topic))
 }
 
+// cityWatch starts or stops watching a city (form field "watch"): its
+// publications reach the member's weekly digest.
+func (s *Server) cityWatch(w http.ResponseWriter, r *http.Request) {
+	city := mux.Vars(r)["city"]
+	on := r.PostFormValue("watch") == "on"
+	if err := s.workflow.WatchCity(r.Context(), auth.FromContext(r.Context()), city, on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	key := "city.watch_stopped"
+	if on {
+		key = "city.watch_started"
+	}
+	s.flash(w, r, key, s.url("city", "city", city))
+}
+
 // openQuestions lists up to ten open questions for a topic or city page;
 // none for anonymous visitors. The pages are cached per role set, which
 // is fine: every member sees the same questions, and asking or marking an

@@ -52,6 +52,8 @@ const (
 	// topic is the page's (/topics/{topic}), as cached pages are answered
 	// before routing.
 	markTopicWatch = "topicwatch"
+	// markCityWatch is the city watch form's state on a city page.
+	markCityWatch = "citywatch"
 	// markConfirm is the "Ja, noch aktuell" form for the article's owner,
 	// deputy and city admins, argument: article ID.
 	markConfirm = "confirm"
@@ -168,6 +170,15 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 			s.log.Warn("reading watched topics", "err", err)
 		}
 		data = on
+	case markCityWatch:
+		if f.id == nil {
+			return
+		}
+		on, err := s.workflow.WatchingCity(f.ctx, f.id, strings.TrimPrefix(f.r.URL.Path, "/c/"))
+		if err != nil {
+			s.log.Warn("reading watched cities", "err", err)
+		}
+		data = on
 	case markPending:
 		if f.id == nil {
 			return
@@ -229,7 +240,7 @@ func (f *filler) write(dst *bytes.Buffer, name string, arg int64) {
 	// Parts that take few values (a count, a state) are rendered once per
 	// language and value.
 	var key string
-	if name == markUnread || name == markWatch || name == markTopicWatch {
+	if name == markUnread || name == markWatch || name == markTopicWatch || name == markCityWatch {
 		key = lang + " " + name + " " + fmt.Sprint(data)
 		if b, ok := s.personalParts.Load(key); ok {
 			dst.Write(b.([]byte))

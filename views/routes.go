@@ -105,6 +105,7 @@ func (s *Server) routes() []route {
 		{"question.answer", "POST", "/questions/{id:[0-9]+}/answers", member, false, s.questionAnswer},
 		{"question.helpful", "POST", "/questions/{id:[0-9]+}/answers/{aid:[0-9]+}/helpful", member, false, s.questionHelpful},
 		{"topic.watch", "POST", "/topics/{topic}/watch", member, false, s.topicWatch},
+		{"city.watch", "POST", "/c/{city}/watch", member, false, s.cityWatch},
 		{"audit", "GET", "/admin/audit", can(auth.ReadAudit), false, s.auditPage},
 		{"audit.csv", "GET", "/admin/audit.csv", can(auth.ReadAudit), false, s.auditCSV},
 		// The review dashboard: city admins see their cities, network admins all.

@@ -36,6 +36,7 @@ type personalState struct {
 	unread  int
 	watched map[int64]bool
 	topics  map[string]bool
+	cities  map[string]bool
 	// comments are the user's comments still within the edit window when
 	// read; editable filters them by time again.
 	comments map[int64]ownComment
@@ -71,6 +72,9 @@ func (s *Service) personal(ctx context.Context, id *auth.Identity) (*personalSta
 		return nil, err
 	}
 	if p.topics, err = s.watchedTopics(ctx, id.UserID); err != nil {
+		return nil, err
+	}
+	if p.cities, err = s.watchedCities(ctx, id.UserID); err != nil {
 		return nil, err
 	}
 	if p.comments, err = s.recentComments(ctx, id.UserID); err != nil {

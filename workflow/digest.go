@@ -70,6 +70,7 @@ func (s *Service) digestItems(ctx context.Context, id *auth.Identity, asOf time.
 		WHERE NOT a.archived AND a.published_at > $2::timestamptz - interval '7 days' AND a.published_at <= $2
 		  AND (a.id IN (SELECT article_id FROM watches WHERE user_id = $1)
 		       OR r.topics && ARRAY(SELECT topic FROM topic_watches WHERE user_id = $1)
+		       OR a.city IN (SELECT city FROM city_watches WHERE user_id = $1)
 		       OR $4 OR a.city = ANY($3))
 		ORDER BY a.published_at DESC, a.id DESC LIMIT 200`, id.UserID, asOf, cities, all)
 	var out []DigestItem

@@ -346,6 +346,23 @@ func TestWeeklyDigest(t *testing.T) {
 	if n := e.run("digest", asOf); n != 0 {
 		t.Fatalf("the same week again sent %d digests", n)
 	}
+	// A member without any role who watches Rostock gets its public and
+	// network publications, never its city-only ones.
+	if err := e.wf.WatchCity(ctx, e.users["mitglied"], "rostock", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.wf.SetDigest(ctx, e.meta("mitglied"), true); err != nil {
+		t.Fatal(err)
+	}
+	base = len(ms.received())
+	if n := e.run("digest", asOf.Add(30*time.Minute)); n != 1 {
+		t.Fatalf("the city watcher: %d digests, want 1", n)
+	}
+	drain(t, mailer)
+	if msgs := ms.received()[base:]; len(msgs) != 1 || !strings.Contains(msgs[0].Body, "Schulwegplanung") ||
+		!strings.Contains(msgs[0].Body, "Regenwasser im Stadtpark") || strings.Contains(msgs[0].Body, "Interne Pegelwarnung") {
+		t.Errorf("the city watcher's digest: %v", msgs)
+	}
 	// Opting in later in the week: the next digest comes next week.
 	if err := e.wf.SetDigest(ctx, e.meta("pruef-hwi"), true); err != nil {
 		t.Fatal(err)
