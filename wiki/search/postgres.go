@@ -296,15 +296,21 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []an
 			dym = `CASE WHEN (SELECT v FROM literal) THEN '[]'::json ELSE ` + dymJSON(d) + ` END`
 		}
 	}
+	// The page's rows, looked up one by one by their key: joined as a
+	// whole, a page of a filter without text (estimated at a tenth of
+	// thousands of matches) was hash-joined with every search row.
+	pageRows := `page p CROSS JOIN LATERAL (SELECT d.* FROM search_documents d WHERE d.article_id = p.article_id OFFSET 0) d`
 	sql.WriteString(`,
-	literal AS (SELECT ` + literal + ` AS v)
+	literal AS (SELECT ` + literal + ` AS v),
+	hits AS MATERIALIZED (
+		SELECT p.pos, json_build_object('city', d.city, 'slug', d.slug, 'title', d.title,
+			'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status) AS hit,
+			left(d.body_text, ` + strconv.Itoa(textLen) + `) AS text
+		FROM ` + pageRows + `)
 	SELECT (SELECT coalesce(sum(n), 0)::int FROM groups WHERE g = 1),
 		(SELECT coalesce(json_agg(json_build_array(f, k, n)), '[]') FROM facets),
-		(SELECT coalesce(json_agg(json_build_object('city', d.city, 'slug', d.slug, 'title', d.title,
-			'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status) ORDER BY p.pos), '[]')
-		 FROM page p JOIN search_documents d USING (article_id)),
-		(SELECT coalesce(array_agg(left(d.body_text, ` + strconv.Itoa(textLen) + `) ORDER BY p.pos), '{}')
-		 FROM page p JOIN search_documents d USING (article_id)),
+		(SELECT coalesce(json_agg(hit ORDER BY pos), '[]') FROM hits),
+		(SELECT coalesce(array_agg(text ORDER BY pos), '{}') FROM hits),
 		(SELECT v FROM literal), ` + dym)
 	return sql.String(), a.args
 }
