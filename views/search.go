@@ -135,8 +135,11 @@ func (s *Server) apiSuggest(w http.ResponseWriter, r *http.Request) {
 // facetItem is one value of a facet with its count and the URL that
 // toggles it.
 type facetItem struct {
-	Value    string
-	Label    string
+	Value string
+	Label string
+	// Lang is set when the label is German text on a page in another
+	// language (a funding programme as written).
+	Lang     string
 	Count    int
 	Selected bool
 	URL      string
@@ -296,6 +299,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, v := range values {
 				it := facetItem{Value: v, Label: label[g.param](v), Count: g.counts[v], Selected: slices.Contains(selected, v)}
+				if g.param == "funding" && language(r) != "de" {
+					it.Lang = "de"
+				}
 				t := cloneValues(base)
 				if it.Selected {
 					t[g.param] = slices.DeleteFunc(slices.Clone(t[g.param]), func(x string) bool { return x == v })
