@@ -192,11 +192,11 @@ func TestFundingProgrammesAdmin(t *testing.T) {
 	}
 	kfw := list[0]
 	for who, token := range map[string]string{"author": author, "city admin": cityAdmin} {
-		if code := postForm(s, token, "/admin/funding/"+itoa(kfw.ID), url.Values{"name": {"Umbenannt"}, "retired": {"1"}}).Code; code != 403 {
+		if code := postForm(s, token, "/admin/funding/"+strconv.FormatInt(kfw.ID, 10), url.Values{"name": {"Umbenannt"}, "retired": {"1"}}).Code; code != 403 {
 			t.Errorf("%s renames a programme: %d", who, code)
 		}
 	}
-	if rec := postForm(s, admin, "/admin/funding/"+itoa(kfw.ID), url.Values{"name": {"KfW 432 Energetische Stadtsanierung"}, "retired": {"1"}}); rec.Code != 303 {
+	if rec := postForm(s, admin, "/admin/funding/"+strconv.FormatInt(kfw.ID, 10), url.Values{"name": {"KfW 432 Energetische Stadtsanierung"}, "retired": {"1"}}); rec.Code != 303 {
 		t.Fatalf("network admin renames and retires: %d %s", rec.Code, rec.Body)
 	}
 	if code := postForm(s, admin, "/admin/funding/999999", url.Values{"name": {"x"}}).Code; code != 422 && code != 404 {
@@ -288,4 +288,3 @@ func TestEditorCarriesCostBandAndFunding(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
