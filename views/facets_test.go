@@ -287,4 +287,3 @@ func TestEditorCarriesCostBandAndFunding(t *testing.T) {
 		t.Errorf("comparison by cost band: %v", got)
 	}
 }
-
