@@ -110,7 +110,7 @@ func TestSearchBehaviour(t *testing.T) {
 		// Facet counts are of what the reader may read: the city-only
 		// article of Schwerin (2019, "Schweriner Zisternenfonds") counts
 		// for its admins only; articles without a value count nowhere.
-		{name: "experience facets of everything a member may read", q: Query{Limit: 1}, total: 10, check: func(t *testing.T, res *Result) {
+		{name: "experience facets of everything a member may read", q: Query{Limit: 1}, total: 11, check: func(t *testing.T, res *Result) {
 			want := Facets{StartYear: map[string]int{"2020": 2, "2021": 2, "2022": 2, "2023": 2, "2024": 1},
 				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 1, "50k-250k": 3, "250k-1m": 2, "ueber-1m": 1},
 				Funding:  map[string]int{"Modellprojekte Smart Cities": 3, "KfW 432": 2, "EFRE": 1}}
@@ -118,7 +118,7 @@ func TestSearchBehaviour(t *testing.T) {
 				t.Errorf("facets = %v, want %v", res.Facets, want)
 			}
 		}},
-		{name: "experience facets of a city admin", reader: &wiki.Reader{Member: true, Cities: []string{"schwerin"}}, q: Query{Limit: 1}, total: 11, check: func(t *testing.T, res *Result) {
+		{name: "experience facets of a city admin", reader: &wiki.Reader{Member: true, Cities: []string{"schwerin"}}, q: Query{Limit: 1}, total: 12, check: func(t *testing.T, res *Result) {
 			want := Facets{StartYear: map[string]int{"2019": 1, "2020": 2, "2021": 2, "2022": 2, "2023": 2, "2024": 1},
 				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 2, "50k-250k": 3, "250k-1m": 2, "ueber-1m": 1},
 				Funding:  map[string]int{"Modellprojekte Smart Cities": 3, "KfW 432": 2, "EFRE": 1, "Schweriner Zisternenfonds": 1}}
@@ -126,7 +126,7 @@ func TestSearchBehaviour(t *testing.T) {
 				t.Errorf("facets = %v, want %v", res.Facets, want)
 			}
 		}},
-		{name: "experience facets of an anonymous reader", reader: &wiki.Reader{}, q: Query{Limit: 1}, total: 7, check: func(t *testing.T, res *Result) {
+		{name: "experience facets of an anonymous reader", reader: &wiki.Reader{}, q: Query{Limit: 1}, total: 8, check: func(t *testing.T, res *Result) {
 			want := Facets{StartYear: map[string]int{"2020": 1, "2021": 2, "2022": 2, "2023": 1},
 				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 1, "50k-250k": 2, "250k-1m": 1},
 				Funding:  map[string]int{"Modellprojekte Smart Cities": 2, "KfW 432": 1}}
