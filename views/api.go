@@ -18,6 +18,7 @@ type experienceJSON struct {
 	Status    string `json:"status"`
 	StartYear *int   `json:"start_year"`
 	Cost      string `json:"cost"`
+	CostBand  string `json:"cost_band"`
 	Funding   string `json:"funding"`
 	Partners  string `json:"partners"`
 	Contact   string `json:"contact"`
@@ -27,7 +28,7 @@ type experienceJSON struct {
 }
 
 func experienceOf(e wiki.Experience) experienceJSON {
-	j := experienceJSON{Status: e.Status, Cost: e.Cost, Funding: e.Funding, Partners: e.Partners, Contact: e.Contact}
+	j := experienceJSON{Status: e.Status, Cost: e.Cost, CostBand: e.CostBand, Funding: e.Funding, Partners: e.Partners, Contact: e.Contact}
 	if e.AdoptedFrom != "" {
 		from := e.AdoptedFrom
 		j.AdoptedFrom = &from

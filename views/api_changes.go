@@ -32,6 +32,7 @@ type changeBody struct {
 	Status       string   `json:"status"`
 	StartYear    *int     `json:"start_year"`
 	Cost         string   `json:"cost"`
+	CostBand     string   `json:"cost_band"`
 	Funding      string   `json:"funding"`
 	Partners     string   `json:"partners"`
 	Contact      string   `json:"contact"`
@@ -40,7 +41,7 @@ type changeBody struct {
 
 func (b changeBody) draft() wiki.Draft {
 	d := wiki.Draft{City: b.City, Title: b.Title, Body: b.Body, Summary: b.Summary, Topics: b.Topics, Tags: b.Tags,
-		Visibility: wiki.Visibility(b.Visibility), Experience: wiki.Experience{Status: b.Status, Cost: b.Cost,
+		Visibility: wiki.Visibility(b.Visibility), Experience: wiki.Experience{Status: b.Status, Cost: b.Cost, CostBand: b.CostBand,
 			Funding: b.Funding, Partners: b.Partners, Contact: b.Contact, AdoptedFrom: b.AdoptedFrom}}
 	if b.StartYear != nil {
 		d.StartYear = *b.StartYear

@@ -209,6 +209,7 @@ type experienceRecord struct {
 	Status    string   `json:"status"`
 	StartYear int      `json:"start_year,omitempty"`
 	Cost      string   `json:"cost"`
+	CostBand  string   `json:"cost_band"`
 	Funding   string   `json:"funding"`
 	Partners  string   `json:"partners"`
 	Contact   string   `json:"contact"`
@@ -222,7 +223,7 @@ func (s *Server) experienceRecords(list []wiki.Report) []experienceRecord {
 	for i, a := range list {
 		e := a.Experience
 		out[i] = experienceRecord{City: a.City, CityName: a.CityName, Slug: a.Slug, Title: a.Title, URL: s.articleURL(a),
-			Topics: a.Topics, Tags: a.Tags, Status: e.Status, StartYear: e.StartYear, Cost: e.Cost, Funding: e.Funding,
+			Topics: a.Topics, Tags: a.Tags, Status: e.Status, StartYear: e.StartYear, Cost: e.Cost, CostBand: e.CostBand, Funding: e.Funding,
 			Partners: e.Partners, Contact: e.Contact, Issued: a.Issued.UTC().Format(time.RFC3339),
 			Modified: a.Modified.UTC().Format(time.RFC3339), License: licenseURI(s.opts.License)}
 	}
@@ -248,14 +249,14 @@ func (s *Server) openExperiencesCSV(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{"city", "city_name", "slug", "title", "url", "topics", "tags", "status", "start_year",
-		"cost", "funding", "partners", "contact", "issued", "modified", "license"})
+		"cost", "cost_band", "funding", "partners", "contact", "issued", "modified", "license"})
 	for _, e := range s.experienceRecords(list) {
 		year := ""
 		if e.StartYear != 0 {
 			year = strconv.Itoa(e.StartYear)
 		}
 		cw.Write([]string{e.City, e.CityName, e.Slug, csvSafe(e.Title), e.URL, strings.Join(e.Topics, "; "), csvSafe(strings.Join(e.Tags, "; ")),
-			e.Status, year, csvSafe(e.Cost), csvSafe(e.Funding), csvSafe(e.Partners), csvSafe(e.Contact), e.Issued, e.Modified, e.License})
+			e.Status, year, csvSafe(e.Cost), e.CostBand, csvSafe(e.Funding), csvSafe(e.Partners), csvSafe(e.Contact), e.Issued, e.Modified, e.License})
 	}
 	cw.Flush()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -20,7 +20,9 @@ type adminModel struct {
 	Users   []auth.User
 	Members []auth.Member
 	Roles   []string
-	Error   string
+	// Programmes: the funding programmes, retired ones included.
+	Programmes []wiki.FundingProgramme
+	Error      string
 	// OwnCity preselects the grant form's city: the admin's own.
 	OwnCity string
 }
@@ -49,7 +51,9 @@ func (s *Server) showAdminPage(w http.ResponseWriter, r *http.Request, page, tit
 	if m.Cities, err = s.store.Cities(ctx); err == nil {
 		if m.Topics, err = s.store.Topics(ctx); err == nil {
 			if m.Users, err = s.auth.Users(ctx); err == nil {
-				m.Members, err = s.auth.Members(ctx, "")
+				if m.Members, err = s.auth.Members(ctx, ""); err == nil {
+					m.Programmes, err = s.store.FundingProgrammes(ctx, true)
+				}
 			}
 		}
 	}
@@ -90,6 +94,29 @@ func (s *Server) adminTopicSave(w http.ResponseWriter, r *http.Request) {
 	err := s.store.SaveTopic(r.Context(), wiki.Topic{Slug: r.PostFormValue("slug"), NameDE: r.PostFormValue("name_de"), NameEN: r.PostFormValue("name_en")}, actor(r))
 	s.adminResult(w, r, err, "admin.saved", s.url("admin.topics.page"), func(st int, msg string) {
 		s.showAdminPage(w, r, "admin_topics", "admin.topics", st, msg)
+	})
+}
+
+func (s *Server) adminFundingPage(w http.ResponseWriter, r *http.Request) {
+	s.showAdminPage(w, r, "admin_funding", "admin.funding", http.StatusOK, "")
+}
+
+func (s *Server) adminFundingAdd(w http.ResponseWriter, r *http.Request) {
+	_, err := s.store.AddFundingProgramme(r.Context(), r.PostFormValue("name"), actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.funding.page"), func(st int, msg string) {
+		s.showAdminPage(w, r, "admin_funding", "admin.funding", st, msg)
+	})
+}
+
+func (s *Server) adminFundingUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil {
+		s.htmlError(w, r, wiki.ErrNotFound)
+		return
+	}
+	_, err = s.store.UpdateFundingProgramme(r.Context(), id, r.PostFormValue("name"), r.PostFormValue("retired") == "1", actor(r))
+	s.adminResult(w, r, err, "admin.saved", s.url("admin.funding.page"), func(st int, msg string) {
+		s.showAdminPage(w, r, "admin_funding", "admin.funding", st, msg)
 	})
 }
 

@@ -115,7 +115,7 @@ func editorFromValues(v url.Values) editorForm {
 	f := editorForm{Title: v.Get("title"), Body: v.Get("body"), Summary: v.Get("summary"),
 		Tags: v.Get("tags"), Topics: v["topics"], Visibility: v.Get("visibility"),
 		Status: v.Get("status"), StartYear: strings.TrimSpace(v.Get("start_year")),
-		Cost: v.Get("cost"), Funding: v.Get("funding"), Partners: v.Get("partners"), Contact: v.Get("contact"),
+		Cost: v.Get("cost"), CostBand: v.Get("cost_band"), Funding: v.Get("funding"), Partners: v.Get("partners"), Contact: v.Get("contact"),
 		AdoptedFrom: v.Get("adopted_from")}
 	f.Base, _ = strconv.ParseInt(v.Get("base_revision"), 10, 64)
 	return f
@@ -125,7 +125,7 @@ func editorFromValues(v url.Values) editorForm {
 func (f editorForm) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"title": f.Title, "body": f.Body, "summary": f.Summary, "tags": f.Tags,
-		"visibility": f.Visibility, "status": f.Status, "start_year": f.StartYear, "cost": f.Cost,
+		"visibility": f.Visibility, "status": f.Status, "start_year": f.StartYear, "cost": f.Cost, "cost_band": f.CostBand,
 		"funding": f.Funding, "partners": f.Partners, "contact": f.Contact, "adopted_from": f.AdoptedFrom} {
 		if s != "" {
 			v.Set(k, s)

@@ -23,7 +23,7 @@ type editorForm struct {
 	Visibility                 string
 	Status                     string
 	StartYear                  string
-	Cost, Funding              string
+	Cost, CostBand, Funding    string
 	Partners, Contact          string
 	// AdoptedFrom is the article of another city this one builds on.
 	AdoptedFrom string
@@ -32,7 +32,7 @@ type editorForm struct {
 
 func formFromRevision(r *wiki.Revision) editorForm {
 	f := editorForm{Title: r.Title, Body: r.Body, Tags: strings.Join(r.Tags, ", "), Topics: r.Topics,
-		Visibility: string(r.Visibility), Status: r.Status, Cost: r.Cost, Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, AdoptedFrom: r.AdoptedFrom}
+		Visibility: string(r.Visibility), Status: r.Status, Cost: r.Cost, CostBand: r.CostBand, Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, AdoptedFrom: r.AdoptedFrom}
 	if r.StartYear != 0 {
 		f.StartYear = strconv.Itoa(r.StartYear)
 	}
@@ -50,7 +50,7 @@ func parseEditor(r *http.Request) (editorForm, error) {
 func (f editorForm) draft(city string) (wiki.Draft, error) {
 	d := wiki.Draft{City: city, Title: f.Title, Body: f.Body, Summary: f.Summary, Topics: f.Topics,
 		Visibility: wiki.Visibility(f.Visibility), Experience: wiki.Experience{Status: f.Status, Cost: f.Cost,
-			Funding: f.Funding, Partners: f.Partners, Contact: f.Contact, AdoptedFrom: f.AdoptedFrom}}
+			CostBand: f.CostBand, Funding: f.Funding, Partners: f.Partners, Contact: f.Contact, AdoptedFrom: f.AdoptedFrom}}
 	for _, t := range strings.Split(f.Tags, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			d.Tags = append(d.Tags, t)
@@ -96,9 +96,13 @@ type editorModel struct {
 	Form     editorForm
 	Topics   []wiki.Topic
 	Statuses []string
-	Action   string
-	Preview  template.HTML
-	Error    string
+	// CostBands to choose from, and the kept funding programmes offered
+	// (the field takes any text).
+	CostBands  []string
+	Programmes []wiki.FundingProgramme
+	Action     string
+	Preview    template.HTML
+	Error      string
 	// ErrorLink, when set, leads from the error to what it is about (the
 	// article or proposal that already has the title).
 	ErrorLink *link
@@ -115,7 +119,10 @@ type editorModel struct {
 func (s *Server) editorTopics(r *http.Request, m *editorModel) error {
 	var err error
 	m.Topics, err = s.store.Topics(r.Context())
-	m.Statuses = wiki.Statuses
+	m.Statuses, m.CostBands = wiki.Statuses, wiki.CostBands
+	if err == nil {
+		m.Programmes, err = s.store.FundingProgrammes(r.Context(), false)
+	}
 	return err
 }
 

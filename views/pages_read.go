@@ -422,6 +422,13 @@ func metadataChanges(c catalog, topicName func(string) string, a, b *wiki.Revisi
 	add("field.tags", strings.Join(a.Tags, ", "), strings.Join(b.Tags, ", "))
 	add("field.status", status(a.Status), status(b.Status))
 	add("field.start_year", year(a.StartYear), year(b.StartYear))
+	band := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return c.T("cost_band." + s)
+	}
+	add("field.cost_band", band(a.CostBand), band(b.CostBand))
 	add("field.cost", a.Cost, b.Cost)
 	add("field.funding", a.Funding, b.Funding)
 	add("field.partners", a.Partners, b.Partners)
@@ -460,7 +467,7 @@ type topicModel struct {
 }
 
 // reportSorts are the columns the comparison can be sorted by.
-var reportSorts = []string{"city", "title", "status", "start_year", "cost", "funding", "contact"}
+var reportSorts = []string{"city", "title", "status", "start_year", "cost_band", "cost", "funding", "contact"}
 
 // statusOrder sorts project stages by progress, not alphabetically.
 var statusOrder = map[string]int{"idee": 1, "planung": 2, "umsetzung": 3, "abgeschlossen": 4}
@@ -477,6 +484,8 @@ func sortReports(list []wiki.Report, column string, desc bool) {
 			return strconv.Itoa(statusOrder[e.Status])
 		case "start_year":
 			return fmt.Sprintf("%05d", e.StartYear)
+		case "cost_band": // by amount; none first
+			return strconv.Itoa(slices.Index(wiki.CostBands, e.CostBand) + 1)
 		case "cost":
 			return strings.ToLower(e.Cost)
 		case "funding":
@@ -559,17 +568,20 @@ func (s *Server) topicCSV(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{c.T("field.city"), c.T("field.title"), c.T("field.status"), c.T("field.start_year"),
-		c.T("field.cost"), c.T("field.funding"), c.T("field.contact"), "URL"})
+		c.T("field.cost_band"), c.T("field.cost"), c.T("field.funding"), c.T("field.contact"), "URL"})
 	for _, a := range list {
 		e := a.Experience
-		status, year := "", ""
+		status, year, band := "", "", ""
 		if e.Status != "" {
 			status = c.T("status." + e.Status)
+		}
+		if e.CostBand != "" {
+			band = c.T("cost_band." + e.CostBand)
 		}
 		if e.StartYear != 0 {
 			year = strconv.Itoa(e.StartYear)
 		}
-		cw.Write([]string{a.CityName, csvSafe(a.Title), status, year, csvSafe(e.Cost), csvSafe(e.Funding), csvSafe(e.Contact),
+		cw.Write([]string{a.CityName, csvSafe(a.Title), status, year, band, csvSafe(e.Cost), csvSafe(e.Funding), csvSafe(e.Contact),
 			s.absolute(s.url("article", "city", a.City, "slug", a.Slug))})
 	}
 	cw.Flush()

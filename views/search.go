@@ -22,16 +22,33 @@ const searchPageSize = 20
 // searchQuestions bounds the questions a search lists beside its hits.
 const searchQuestions = 10
 
-// searchQuery reads a search from the URL: q, city, topic, tag and status
-// (repeatable), sort, and page or limit/offset.
+// searchQuery reads a search from the URL: q, city, topic, tag, status,
+// start_year, cost_band and funding (repeatable), sort, and page or
+// limit/offset.
 func searchQuery(r *http.Request, pageSize int) (search.Query, int, error) {
 	v := r.URL.Query()
 	statuses, err := enumParams(r, "status", wiki.Statuses)
 	if err != nil {
 		return search.Query{}, 0, err
 	}
+	bands, err := enumParams(r, "cost_band", wiki.CostBands)
+	if err != nil {
+		return search.Query{}, 0, err
+	}
+	var years []int
+	for _, y := range v["start_year"] {
+		if y = strings.TrimSpace(y); y == "" {
+			continue
+		}
+		n, err := strconv.Atoi(y)
+		if err != nil || n < 1900 || n > 2200 {
+			return search.Query{}, 0, &wiki.InvalidError{Field: "start_year", Key: "start_year.range",
+				Message: "start_year must be a year from 1900 to 2200"}
+		}
+		years = append(years, n)
+	}
 	q := search.Query{Text: v.Get("q"), Cities: v["city"], Topics: v["topic"], Tags: v["tag"], Statuses: statuses,
-		Sort: search.Sort(v.Get("sort"))}
+		StartYears: years, CostBands: bands, Fundings: v["funding"], Sort: search.Sort(v.Get("sort"))}
 	if q.Sort == "relevance" {
 		q.Sort = search.ByRelevance
 	}
@@ -87,7 +104,9 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		hits = []search.Hit{}
 	}
 	out := searchJSON{Total: res.Total, Hits: hits, DidYouMean: res.DidYouMean,
-		Facets:    map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags, "status": res.Facets.Status},
+		Facets: map[string]map[string]int{"city": res.Facets.City, "topics": res.Facets.Topics, "tags": res.Facets.Tags,
+			"status": res.Facets.Status, "start_year": res.Facets.StartYear, "cost_band": res.Facets.CostBand,
+			"funding": res.Facets.Funding},
 		TagLabels: s.tagLabels(r.Context(), slices.Collect(maps.Keys(res.Facets.Tags)))}
 	if qs != nil {
 		out.Questions = &qs
@@ -116,8 +135,11 @@ func (s *Server) apiSuggest(w http.ResponseWriter, r *http.Request) {
 // facetItem is one value of a facet with its count and the URL that
 // toggles it.
 type facetItem struct {
-	Value    string
-	Label    string
+	Value string
+	Label string
+	// Lang is set when the label is German text on a page in another
+	// language (a funding programme as written).
+	Lang     string
 	Count    int
 	Selected bool
 	URL      string
@@ -174,7 +196,8 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		m.CityNames[ct.Slug] = ct.Name
 	}
 	status := http.StatusOK
-	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses) > 0
+	m.Searched = q.Text != "" || len(q.Cities)+len(q.Topics)+len(q.Tags)+len(q.Statuses)+
+		len(q.StartYears)+len(q.CostBands)+len(q.Fundings) > 0
 	if m.Searched {
 		questions := s.searchQuestions(r, q)
 		res, err := s.search.Search(ctx, s.readerOf(r), q)
@@ -226,10 +249,13 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		// hidden ones included, has the word.
 		tagLabels := s.tagLabels(ctx, slices.Collect(maps.Keys(m.Result.Facets.Tags)))
 		label := map[string]func(string) string{
-			"city":   func(v string) string { return orValue(m.CityNames[v], v) },
-			"topic":  func(v string) string { return orValue(topicNames[v].Name(language(r)), v) },
-			"tag":    func(v string) string { return orValue(tagLabels[v], v) },
-			"status": func(v string) string { return c.T("status." + v) },
+			"city":       func(v string) string { return orValue(m.CityNames[v], v) },
+			"topic":      func(v string) string { return orValue(topicNames[v].Name(language(r)), v) },
+			"tag":        func(v string) string { return orValue(tagLabels[v], v) },
+			"status":     func(v string) string { return c.T("status." + v) },
+			"start_year": func(v string) string { return v },
+			"cost_band":  func(v string) string { return c.T("cost_band." + v) },
+			"funding":    func(v string) string { return v },
 		}
 		groups := []struct {
 			param, key string
@@ -238,6 +264,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 			{"city", "search.facet.city", m.Result.Facets.City},
 			{"topic", "search.facet.topic", m.Result.Facets.Topics},
 			{"status", "search.facet.status", m.Result.Facets.Status},
+			{"start_year", "search.facet.start_year", m.Result.Facets.StartYear},
+			{"cost_band", "search.facet.cost_band", m.Result.Facets.CostBand},
+			{"funding", "search.facet.funding", m.Result.Facets.Funding},
 			{"tag", "search.facet.tag", m.Result.Facets.Tags},
 		}
 		for _, g := range groups {
@@ -253,17 +282,26 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			sort.Slice(values, func(i, j int) bool {
+				switch g.param {
+				case "cost_band": // in ascending order of cost
+					return slices.Index(wiki.CostBands, values[i]) < slices.Index(wiki.CostBands, values[j])
+				case "start_year": // newest first
+					return values[i] > values[j]
+				}
 				ci, cj := g.counts[values[i]], g.counts[values[j]]
 				if ci != cj {
 					return ci > cj
 				}
 				return values[i] < values[j]
 			})
-			if len(values) > 15 && g.param == "tag" {
+			if len(values) > 15 && (g.param == "tag" || g.param == "funding") {
 				values = values[:15]
 			}
 			for _, v := range values {
 				it := facetItem{Value: v, Label: label[g.param](v), Count: g.counts[v], Selected: slices.Contains(selected, v)}
+				if g.param == "funding" && language(r) != "de" {
+					it.Lang = "de"
+				}
 				t := cloneValues(base)
 				if it.Selected {
 					t[g.param] = slices.DeleteFunc(slices.Clone(t[g.param]), func(x string) bool { return x == v })

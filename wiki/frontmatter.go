@@ -20,6 +20,7 @@ type frontMatter struct {
 	Status     string   `yaml:"status,omitempty"`
 	StartYear  int      `yaml:"start_year,omitempty"`
 	Cost       string   `yaml:"cost,omitempty"`
+	CostBand   string   `yaml:"cost_band,omitempty"`
 	Funding    string   `yaml:"funding,omitempty"`
 	Partners   string   `yaml:"partners,omitempty"`
 	Contact    string   `yaml:"contact,omitempty"`
@@ -68,7 +69,7 @@ func ParseArticleFile(data []byte) (ImportItem, error) {
 	return ImportItem{Archived: fm.Archived, Draft: Draft{
 		Title: fm.Title, Body: body, Topics: fm.Topics, Tags: fm.Tags,
 		Visibility: Visibility(fm.Visibility),
-		Experience: Experience{Status: fm.Status, StartYear: fm.StartYear, Cost: fm.Cost,
+		Experience: Experience{Status: fm.Status, StartYear: fm.StartYear, Cost: fm.Cost, CostBand: fm.CostBand,
 			Funding: fm.Funding, Partners: fm.Partners, Contact: fm.Contact, AdoptedFrom: fm.AdoptedFrom},
 		Summary: "Import",
 	}}, nil
@@ -97,7 +98,7 @@ func firstInvalid(data []byte) int {
 // in the import/export layout, so that an export imports again without loss.
 func FormatArticleFile(r *Revision, archived bool) ([]byte, error) {
 	fm := frontMatter{Title: r.Title, Topics: nonNil(r.Topics), Tags: nonNil(r.Tags),
-		Visibility: string(r.Visibility), Status: r.Status, StartYear: r.StartYear, Cost: r.Cost,
+		Visibility: string(r.Visibility), Status: r.Status, StartYear: r.StartYear, Cost: r.Cost, CostBand: r.CostBand,
 		Funding: r.Funding, Partners: r.Partners, Contact: r.Contact, AdoptedFrom: r.AdoptedFrom, Archived: archived}
 	var buf bytes.Buffer
 	buf.WriteString(fence)

@@ -82,15 +82,22 @@ func (v Visibility) rank() int {
 // Statuses of an experience report, in project order.
 var Statuses = []string{"idee", "planung", "umsetzung", "abgeschlossen"}
 
+// CostBands are the comparable cost ranges of an experience report, in
+// ascending order; the free-text cost keeps the detail.
+var CostBands = []string{"unter-10k", "10k-50k", "50k-250k", "250k-1m", "ueber-1m"}
+
 // Experience holds the structured fields of an experience report; they are
 // search facets so experiences become comparable across cities.
 type Experience struct {
 	Status    string `json:"status"`
 	StartYear int    `json:"start_year,omitempty"`
 	Cost      string `json:"cost"`
-	Funding   string `json:"funding"`
-	Partners  string `json:"partners"`
-	Contact   string `json:"contact"`
+	// CostBand is one of CostBands, or empty.
+	CostBand string `json:"cost_band"`
+	// Funding names a programme, mostly one of the kept FundingProgrammes.
+	Funding  string `json:"funding"`
+	Partners string `json:"partners"`
+	Contact  string `json:"contact"`
 	// AdoptedFrom names the article of another city this one builds on,
 	// as "city/slug"; empty when none.
 	AdoptedFrom string `json:"adopted_from,omitempty"`

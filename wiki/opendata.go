@@ -33,7 +33,7 @@ func (s *Store) Reports(ctx context.Context, reader Reader, topic string) ([]Rep
 		where += " AND r.topics @> ARRAY[$" + strconv.Itoa(len(args)) + "::text]"
 	}
 	rows, _ := s.db.Query(ctx, `SELECT a.city, c.name, a.slug, r.title, r.body, r.html, r.topics, r.tags,
-			r.status, coalesce(r.start_year, 0), r.cost, r.funding, r.partners, r.contact,
+			r.status, coalesce(r.start_year, 0), r.cost, r.cost_band, r.funding, r.partners, r.contact,
 			(SELECT min(p.published_at) FROM revisions p WHERE p.article_id = a.id), a.published_at
 		FROM articles a
 		JOIN revisions r ON r.id = a.published_revision_id
@@ -44,7 +44,7 @@ func (s *Store) Reports(ctx context.Context, reader Reader, topic string) ([]Rep
 		var o Report
 		e := &o.Experience
 		err := row.Scan(&o.City, &o.CityName, &o.Slug, &o.Title, &o.Body, &o.HTML, &o.Topics, &o.Tags,
-			&e.Status, &e.StartYear, &e.Cost, &e.Funding, &e.Partners, &e.Contact, &o.Issued, &o.Modified)
+			&e.Status, &e.StartYear, &e.Cost, &e.CostBand, &e.Funding, &e.Partners, &e.Contact, &o.Issued, &o.Modified)
 		return o, err
 	})
 }

@@ -70,6 +70,7 @@ type revisionRow struct {
 	Status         string             `db:"status"`
 	StartYear      *int32             `db:"start_year"`
 	Cost           string             `db:"cost"`
+	CostBand       string             `db:"cost_band"`
 	Funding        string             `db:"funding"`
 	Partners       string             `db:"partners"`
 	Contact        string             `db:"contact"`
@@ -84,7 +85,7 @@ type revisionRow struct {
 }
 
 const revisionColumns = `r.id, r.article_id, a.city, a.slug, r.base_revision_id, r.title, r.body,
-	r.summary, r.topics, r.tags, r.visibility, r.status, r.start_year, r.cost, r.funding,
+	r.summary, r.topics, r.tags, r.visibility, r.status, r.start_year, r.cost, r.cost_band, r.funding,
 	r.partners, r.contact, r.adopted_from, u.username AS author, u.display_name AS author_name, r.created_at,
 	r.published_at, r.html, r.toc, r.links`
 
@@ -97,7 +98,7 @@ func (row revisionRow) revision() Revision {
 		ID: row.ID, ArticleID: row.ArticleID, City: row.City, Slug: row.Slug,
 		Title: row.Title, Body: row.Body, Summary: row.Summary,
 		Topics: row.Topics, Tags: row.Tags, Visibility: Visibility(row.Visibility),
-		Experience: Experience{Status: row.Status, Cost: row.Cost, Funding: row.Funding,
+		Experience: Experience{Status: row.Status, Cost: row.Cost, CostBand: row.CostBand, Funding: row.Funding,
 			Partners: row.Partners, Contact: row.Contact},
 		Author: row.Author, AuthorName: row.AuthorName, CreatedAt: row.CreatedAt,
 		PublishedAt: row.PublishedAt, HTML: row.HTML, TOC: row.TOC, Links: row.Links,

@@ -63,17 +63,18 @@ func (s *Store) InsertRevision(ctx context.Context, tx pgx.Tx, articleID, baseID
 		Visibility: d.Visibility, Experience: d.Experience, HTML: res.HTML, TOC: res.TOC,
 		Links: linkKeys(res.Links)}
 	err = tx.QueryRow(ctx, `INSERT INTO revisions (article_id, base_revision_id, title, body, summary,
-			visibility, topics, tags, status, start_year, cost, funding, partners, contact, adopted_from,
+			visibility, topics, tags, status, start_year, cost, cost_band, funding, partners, contact, adopted_from,
 			author_id, html, toc, links)
 		VALUES (@article, @base, @title, @body, @summary, @visibility, @topics, @tags, @status,
-			@start_year, @cost, @funding, @partners, @contact, nullif(@adopted_from, ''), @author, @html, @toc, @links)
-		RETURNING id, created_at, (SELECT username FROM users WHERE id = @author)`,
+			@start_year, @cost, @cost_band,
+			coalesce((SELECT f.name FROM funding_programmes f WHERE lower(f.name) = lower(@funding)), @funding), @partners, @contact, nullif(@adopted_from, ''), @author, @html, @toc, @links)
+		RETURNING id, created_at, (SELECT username FROM users WHERE id = @author), funding`,
 		pgx.NamedArgs{"article": articleID, "base": base, "title": d.Title, "body": d.Body,
 			"summary": d.Summary, "visibility": string(d.Visibility), "topics": d.Topics, "tags": d.Tags,
-			"status": d.Status, "start_year": startYear, "cost": d.Cost, "funding": d.Funding,
+			"status": d.Status, "start_year": startYear, "cost": d.Cost, "cost_band": d.CostBand, "funding": d.Funding,
 			"partners": d.Partners, "contact": d.Contact, "adopted_from": d.AdoptedFrom, "author": authorID, "html": res.HTML,
 			"toc": toc, "links": rev.Links},
-	).Scan(&rev.ID, &rev.CreatedAt, &rev.Author)
+	).Scan(&rev.ID, &rev.CreatedAt, &rev.Author, &rev.Funding)
 	if err != nil {
 		return Revision{}, fmt.Errorf("inserting revision: %w", err)
 	}

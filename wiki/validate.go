@@ -76,6 +76,9 @@ func (d *Draft) Normalize() error {
 	if d.Status != "" && !slices.Contains(Statuses, d.Status) {
 		return invalid("status", "status.value", "status must be one of idee, planung, umsetzung, abgeschlossen")
 	}
+	if d.CostBand != "" && !slices.Contains(CostBands, d.CostBand) {
+		return invalid("cost_band", "cost_band.value", "cost_band must be one of unter-10k, 10k-50k, 50k-250k, 250k-1m, ueber-1m")
+	}
 	if d.StartYear != 0 && (d.StartYear < 1900 || d.StartYear > 2200) {
 		return invalid("start_year", "start_year.range", "the start year must lie between 1900 and 2200")
 	}

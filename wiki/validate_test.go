@@ -25,6 +25,8 @@ func TestDraftNormalize(t *testing.T) {
 		{"bad visibility", ok(Draft{Title: "a", Visibility: "secret"}), "visibility"},
 		{"bad status", ok(Draft{Title: "a", Experience: Experience{Status: "fertig"}}), "status"},
 		{"bad year", ok(Draft{Title: "a", Experience: Experience{StartYear: 30000}}), "start_year"},
+		{"bad cost band", ok(Draft{Title: "a", Experience: Experience{CostBand: "teuer"}}), "cost_band"},
+		{"cost band", ok(Draft{Title: "a", Experience: Experience{CostBand: "ueber-1m"}}), ""},
 		{"bad slug", ok(Draft{Title: "a", Slug: "Mit Leerzeichen"}), "slug"},
 		{"too many tags", ok(Draft{Title: "a", Tags: strings.Fields(strings.Repeat("x ", 31) + "a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5")}), "tags"},
 	}
@@ -53,13 +55,13 @@ func TestDraftNormalize(t *testing.T) {
 }
 
 func TestArticleFileRoundTrip(t *testing.T) {
-	src := "---\ntitle: 'Starkregen: Vorsorge'\ntopics: [klimaresilienz, wasser-umwelt]\ntags: [starkregen, \"grün dach\"]\nvisibility: public\nstatus: umsetzung\nstart_year: 2022\ncost: 50.000–100.000 €\nadopted_from: luebeck/gruendaecher\n---\n# Überblick\n\nText mit --- Strichen.\n"
+	src := "---\ntitle: 'Starkregen: Vorsorge'\ntopics: [klimaresilienz, wasser-umwelt]\ntags: [starkregen, \"grün dach\"]\nvisibility: public\nstatus: umsetzung\nstart_year: 2022\ncost: 50.000–100.000 €\ncost_band: 50k-250k\nfunding: KfW 432\nadopted_from: luebeck/gruendaecher\n---\n# Überblick\n\nText mit --- Strichen.\n"
 	it, err := ParseArticleFile([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := it.Draft
-	if d.Title != "Starkregen: Vorsorge" || d.StartYear != 2022 || d.AdoptedFrom != "luebeck/gruendaecher" || d.Body != "# Überblick\n\nText mit --- Strichen.\n" {
+	if d.Title != "Starkregen: Vorsorge" || d.StartYear != 2022 || d.CostBand != "50k-250k" || d.Funding != "KfW 432" || d.AdoptedFrom != "luebeck/gruendaecher" || d.Body != "# Überblick\n\nText mit --- Strichen.\n" {
 		t.Fatalf("parsed %+v", d)
 	}
 	rev := &Revision{Title: d.Title, Body: d.Body, Topics: d.Topics, Tags: d.Tags, Visibility: d.Visibility, Experience: d.Experience}

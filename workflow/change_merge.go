@@ -103,6 +103,7 @@ func mergeRevisions(base, ours, theirs *wiki.Revision) Merge {
 	m.Status = field(&m, "status", b.Status, o.Status, t.Status, eq)
 	m.StartYear = field(&m, "start_year", b.StartYear, o.StartYear, t.StartYear, eq)
 	m.Cost = field(&m, "cost", b.Cost, o.Cost, t.Cost, eq)
+	m.CostBand = field(&m, "cost_band", b.CostBand, o.CostBand, t.CostBand, eq)
 	m.Funding = field(&m, "funding", b.Funding, o.Funding, t.Funding, eq)
 	m.Partners = field(&m, "partners", b.Partners, o.Partners, t.Partners, eq)
 	m.Contact = field(&m, "contact", b.Contact, o.Contact, t.Contact, eq)

@@ -107,6 +107,7 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 			{"admin-roles", "/admin/roles", "Rolle vergeben", ""},
 			{"admin-cities", "/admin/cities", "Stadt hinzufügen", ""},
 			{"admin-topics", "/admin/topics", "Thema speichern", ""},
+			{"admin-funding", "/admin/funding", "Modellprojekte Smart Cities (BMWSB)", ""},
 			{"admin-legal", "/admin/legal", "Rechtliche Seiten", ""},
 			{"admin-feedback", "/admin/feedback", "Rückmeldungen zur Barrierefreiheit", ""},
 			{"confirm-disable", "/admin/users/autorin/disable", "Konto sperren?", ""},

@@ -80,6 +80,8 @@ func TestAccessibilityInBrowser(t *testing.T) {
 		{"topics", "/topics", 200},
 		{"topic", "/topics/klimaresilienz", 200},
 		{"search", "/search?q=Starkregen&topic=klimaresilienz", 200},
+		{"search-experience-facets", "/search?q=Stadt&cost_band=50k-250k&start_year=2022", 200},
+		{"topic-by-cost-band", "/topics/klimaresilienz?sort=cost_band", 200},
 		{"search-empty", "/search?q=Zzzyxqw", 200},
 		{"search-did-you-mean", "/search?q=Klimaanpasung", 200},
 		{"article", article, 200},

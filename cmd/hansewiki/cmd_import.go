@@ -142,7 +142,30 @@ func cmdSeed(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return err
 	}
 	defer m.Close()
+	if err := seedFundingProgrammes(ctx, m.Store); err != nil {
+		return err
+	}
 	return seedDemoAccounts(ctx, m, stdout)
+}
+
+// demoProgrammes are the funding programmes the demo articles name, as
+// network admins would keep them.
+var demoProgrammes = []string{
+	"Modellprojekte Smart Cities (BMWSB)",
+	"Nationale Klimaschutzinitiative (Kommunalrichtlinie)",
+	"Städtebauförderung (Sozialer Zusammenhalt)",
+	"Bundesförderung für effiziente Wärmenetze (BEW)",
+	"Bundesprogramm Zukunftsfähige Innenstädte und Zentren",
+}
+
+// seedFundingProgrammes adds the demo programmes; those the list has are kept.
+func seedFundingProgrammes(ctx context.Context, store *wiki.Store) error {
+	for _, name := range demoProgrammes {
+		if _, err := store.AddFundingProgramme(ctx, name, "seed:"+cliActor()); err != nil && !errors.Is(err, wiki.ErrConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 func fsSub(f fs.FS, dir string) (fs.FS, error) { return fs.Sub(f, dir) }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -79,9 +80,57 @@ func TestSearchBehaviour(t *testing.T) {
 				t.Errorf("hits = %d, want a page of 1", len(res.Hits))
 			}
 			want := Facets{City: map[string]int{"luebeck": 2, "schwerin": 1}, Topics: map[string]int{"e-akte": 3},
-				Tags:   map[string]int{"bauantrag": 1, "ozg": 1, "dms": 1, "sicherheit": 1},
-				Status: map[string]int{"abgeschlossen": 1, "umsetzung": 2}}
+				Tags:      map[string]int{"bauantrag": 1, "ozg": 1, "dms": 1, "sicherheit": 1},
+				Status:    map[string]int{"abgeschlossen": 1, "umsetzung": 2},
+				StartYear: map[string]int{"2020": 2, "2022": 1}, CostBand: map[string]int{"250k-1m": 2, "unter-10k": 1},
+				Funding: map[string]int{"EFRE": 1}}
 			if !facetsEqual(res.Facets, want) {
+				t.Errorf("facets = %v, want %v", res.Facets, want)
+			}
+		}},
+		// Experience fields (issue 13): filters and facets.
+		{name: "filter by start year", q: Query{StartYears: []int{2020, 2021}}, want: k(fxPegel, fxBauamt, fxKernverwaltung, fxGruendach)},
+		{name: "filter by cost band", q: Query{CostBands: []string{"250k-1m", "ueber-1m"}}, want: k(fxBauamt, fxKernverwaltung, fxRadverkehr)},
+		{name: "filter by funding", q: Query{Fundings: []string{"KfW 432"}}, want: k(fxGruendach, fxQuartier)},
+		{name: "experience filters combine with text and each other", q: Query{Text: "Innenstadt", Fundings: []string{"Modellprojekte Smart Cities"}, StartYears: []int{2024}},
+			want: k(fxRadverkehr)},
+		{name: "a filter value no article has finds nothing", q: Query{CostBands: []string{"ueber-1m"}, Cities: []string{"wismar"}}, want: []string{}},
+		{name: "experience facets count all matches", q: Query{Fundings: []string{"Modellprojekte Smart Cities"}, Limit: 1}, total: 3, check: func(t *testing.T, res *Result) {
+			want := Facets{City: map[string]int{"rostock": 2, "wismar": 1},
+				Topics:    map[string]int{"wasser-umwelt": 1, "stadtdaten": 1, "mobilitaet": 2},
+				Tags:      map[string]int{"sensorik": 1, "hochwasser": 1, "rufbus": 1, "radwege": 1},
+				Status:    map[string]int{"umsetzung": 2, "planung": 1},
+				StartYear: map[string]int{"2021": 1, "2022": 1, "2024": 1},
+				CostBand:  map[string]int{"50k-250k": 2, "ueber-1m": 1},
+				Funding:   map[string]int{"Modellprojekte Smart Cities": 3}}
+			if !facetsEqual(res.Facets, want) {
+				t.Errorf("facets = %v, want %v", res.Facets, want)
+			}
+		}},
+		// Facet counts are of what the reader may read: the city-only
+		// article of Schwerin (2019, "Schweriner Zisternenfonds") counts
+		// for its admins only; articles without a value count nowhere.
+		{name: "experience facets of everything a member may read", q: Query{Limit: 1}, total: 11, check: func(t *testing.T, res *Result) {
+			want := Facets{StartYear: map[string]int{"2020": 2, "2021": 2, "2022": 2, "2023": 2, "2024": 1},
+				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 1, "50k-250k": 3, "250k-1m": 2, "ueber-1m": 1},
+				Funding:  map[string]int{"Modellprojekte Smart Cities": 3, "KfW 432": 2, "EFRE": 1}}
+			if !experienceFacetsEqual(res.Facets, want) {
+				t.Errorf("facets = %v, want %v", res.Facets, want)
+			}
+		}},
+		{name: "experience facets of a city admin", reader: &wiki.Reader{Member: true, Cities: []string{"schwerin"}}, q: Query{Limit: 1}, total: 12, check: func(t *testing.T, res *Result) {
+			want := Facets{StartYear: map[string]int{"2019": 1, "2020": 2, "2021": 2, "2022": 2, "2023": 2, "2024": 1},
+				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 2, "50k-250k": 3, "250k-1m": 2, "ueber-1m": 1},
+				Funding:  map[string]int{"Modellprojekte Smart Cities": 3, "KfW 432": 2, "EFRE": 1, "Schweriner Zisternenfonds": 1}}
+			if !experienceFacetsEqual(res.Facets, want) {
+				t.Errorf("facets = %v, want %v", res.Facets, want)
+			}
+		}},
+		{name: "experience facets of an anonymous reader", reader: &wiki.Reader{}, q: Query{Limit: 1}, total: 8, check: func(t *testing.T, res *Result) {
+			want := Facets{StartYear: map[string]int{"2020": 1, "2021": 2, "2022": 2, "2023": 1},
+				CostBand: map[string]int{"unter-10k": 2, "10k-50k": 1, "50k-250k": 2, "250k-1m": 1},
+				Funding:  map[string]int{"Modellprojekte Smart Cities": 2, "KfW 432": 1}}
+			if !experienceFacetsEqual(res.Facets, want) {
 				t.Errorf("facets = %v, want %v", res.Facets, want)
 			}
 		}},
@@ -224,5 +273,11 @@ func facetsEqual(a, b Facets) bool {
 		}
 		return true
 	}
-	return eq(a.City, b.City) && eq(a.Topics, b.Topics) && eq(a.Tags, b.Tags) && eq(a.Status, b.Status)
+	return eq(a.City, b.City) && eq(a.Topics, b.Topics) && eq(a.Tags, b.Tags) && eq(a.Status, b.Status) &&
+		experienceFacetsEqual(a, b)
+}
+
+func experienceFacetsEqual(a, b Facets) bool {
+	eq := func(x, y map[string]int) bool { return maps.Equal(x, y) || len(x) == 0 && len(y) == 0 }
+	return eq(a.StartYear, b.StartYear) && eq(a.CostBand, b.CostBand) && eq(a.Funding, b.Funding)
 }

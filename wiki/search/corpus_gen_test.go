@@ -49,16 +49,25 @@ var (
 		"Wir würden beim nächsten Mal früher mit den Nachbarkommunen sprechen.",
 		"Wartung und Ersatzteile müssen von Anfang an im Haushalt eingeplant werden.",
 	}
-	genTags = []string{"sensorik", "lorawan", "foerderung", "datenportal", "beteiligung", "hitze", "starkregen", "ozg", "dms", "radwege", "solar", "waerme"}
+	genFunding = []string{"", "", "Modellprojekte Smart Cities", "Nationale Klimaschutzinitiative", "Städtebauförderung",
+		"EFRE", "Landesförderung Digitalisierung MV", "Eigenmittel"}
+	genBands = []string{"", "unter-10k", "10k-50k", "50k-250k", "250k-1m", "ueber-1m"}
+	genTags  = []string{"sensorik", "lorawan", "foerderung", "datenportal", "beteiligung", "hitze", "starkregen", "ozg", "dms", "radwege", "solar", "waerme"}
 )
 
 type genArticle struct {
 	city, slug, title, text, vis, status string
 	topics, tags                         []string
+	// The comparable experience fields; start year 0 and "" for none.
+	startYear         int
+	costBand, funding string
 }
 
 func generate(n int, seed uint64) []genArticle {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	// The experience fields from a generator of their own, so the rest of
+	// the corpus is what it was before they existed.
+	exp := rand.New(rand.NewPCG(seed^0x5eed, seed))
 	out := make([]genArticle, n)
 	for i := range out {
 		subject := genSubject[rng.IntN(len(genSubject))]
@@ -81,6 +90,10 @@ func generate(n int, seed uint64) []genArticle {
 		out[i] = genArticle{city: genCities[rng.IntN(len(genCities))], slug: fmt.Sprintf("bericht-%05d", i), title: title,
 			text: b.String(), vis: vis, status: genStatus[rng.IntN(len(genStatus))],
 			topics: []string{genTopics[rng.IntN(len(genTopics))]}, tags: []string{genTags[rng.IntN(len(genTags))], genTags[rng.IntN(len(genTags))]}}
+		if y := exp.IntN(12); y > 0 {
+			out[i].startYear = 2013 + y
+		}
+		out[i].costBand, out[i].funding = genBands[exp.IntN(len(genBands))], genFunding[exp.IntN(len(genFunding))]
 		if out[i].tags[0] == out[i].tags[1] {
 			out[i].tags = out[i].tags[:1]
 		}
@@ -95,7 +108,8 @@ func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle) {
 	t.Helper()
 	ctx := context.Background()
 	cols := make([][]string, 7)
-	var topics, tags []string
+	var topics, tags, bands, funding []string
+	var years []int32
 	for _, a := range arts {
 		htmlBody := "<h2>Ausgangslage</h2>\n<p>" + html.EscapeString(a.text) + "</p>"
 		for i, v := range []string{a.city, a.slug, a.title, a.text, a.vis, a.status, htmlBody} {
@@ -103,6 +117,7 @@ func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle) {
 		}
 		topics = append(topics, "{"+strings.Join(a.topics, ",")+"}")
 		tags = append(tags, "{"+strings.Join(a.tags, ",")+"}")
+		years, bands, funding = append(years, int32(a.startYear)), append(bands, a.costBand), append(funding, a.funding)
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -110,17 +125,20 @@ func bulkPublish(t testing.TB, pool *pgxpool.Pool, arts []genArticle) {
 	}
 	defer tx.Rollback(ctx)
 	_, err = tx.Exec(ctx, `WITH input AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-				WITH ORDINALITY AS x(city, slug, title, body, vis, status, html, topics, tags, n)),
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::int[], $11::text[], $12::text[])
+				WITH ORDINALITY AS x(city, slug, title, body, vis, status, html, topics, tags, start_year, cost_band, funding, n)),
 		art AS (
 			INSERT INTO articles (city, slug) SELECT city, slug FROM input ORDER BY n RETURNING id, city, slug),
 		rev AS (
-			INSERT INTO revisions (article_id, title, body, visibility, status, topics, tags, author_id, html, published_at)
-			SELECT art.id, i.title, i.body, i.vis, i.status, i.topics::text[], i.tags::text[], 1, i.html,
+			INSERT INTO revisions (article_id, title, body, visibility, status, topics, tags, start_year, cost_band, funding,
+				author_id, html, published_at)
+			SELECT art.id, i.title, i.body, i.vis, i.status, i.topics::text[], i.tags::text[], nullif(i.start_year, 0),
+				i.cost_band, i.funding, 1, i.html,
 				now() - make_interval(mins => i.n::int)
 			FROM input i JOIN art USING (city, slug) RETURNING id)
 		SELECT count(*) FROM rev`,
-		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], topics, tags)
+		cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], topics, tags, years, bands, funding)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ type Document struct {
 	Status     string   `json:"status"`
 	StartYear  *int     `json:"start_year"`
 	Cost       string   `json:"cost"`
+	CostBand   string   `json:"cost_band"`
 	Funding    string   `json:"funding"`
 	UpdatedAt  int64    `json:"updated_at"` // unix seconds, for filters and sorting
 	// Translit and Compounds exist for matching only; see words.go.
@@ -49,6 +50,7 @@ type documentRow struct {
 	Status     string    `db:"status"`
 	StartYear  *int32    `db:"start_year"`
 	Cost       string    `db:"cost"`
+	CostBand   string    `db:"cost_band"`
 	Funding    string    `db:"funding"`
 	UpdatedAt  time.Time `db:"updated_at"`
 }
@@ -58,7 +60,7 @@ const documentColumns = `d.article_id, d.city, c.name AS city_name, d.slug, d.ti
 	coalesce((SELECT array_agg(n ORDER BY t.slug, o) FROM topics t,
 		LATERAL (VALUES (1, t.name_de), (2, t.name_en)) AS v(o, n)
 		WHERE t.slug = ANY (d.topics)), '{}') AS topic_names,
-	d.visibility, d.status, d.start_year, r.cost, r.funding, d.updated_at`
+	d.visibility, d.status, d.start_year, r.cost, d.cost_band, d.funding, d.updated_at`
 
 const documentFrom = ` FROM search_documents d
 	JOIN cities c ON c.slug = d.city
@@ -68,7 +70,7 @@ func (row documentRow) document() Document {
 	d := Document{ID: row.ID, City: row.City, CityName: row.CityName, Slug: row.Slug,
 		Title: row.Title, TitleSort: row.TitleSort, Text: stripMarkers.Replace(row.Text),
 		Tags: row.Tags, Topics: row.Topics, TopicNames: row.TopicNames, Visibility: row.Visibility,
-		Status: row.Status, Cost: row.Cost, Funding: row.Funding, UpdatedAt: row.UpdatedAt.Unix()}
+		Status: row.Status, Cost: row.Cost, CostBand: row.CostBand, Funding: row.Funding, UpdatedAt: row.UpdatedAt.Unix()}
 	if row.StartYear != nil {
 		y := int(*row.StartYear)
 		d.StartYear = &y

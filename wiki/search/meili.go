@@ -179,6 +179,15 @@ func meiliFilters(r wiki.Reader, q Query) []string {
 	in("topics", q.Topics)
 	in("tags", q.Tags)
 	in("status", q.Statuses)
+	in("cost_band", q.CostBands)
+	in("funding", q.Fundings)
+	if len(q.StartYears) > 0 {
+		years := make([]string, len(q.StartYears))
+		for i, y := range q.StartYears {
+			years[i] = strconv.Itoa(y)
+		}
+		f = append(f, "start_year IN ["+strings.Join(years, ", ")+"]")
+	}
 	in("visibility", q.Visibilities)
 	return f
 }
@@ -189,7 +198,7 @@ func (m *Meili) searchRequest(r wiki.Reader, q Query) *meilisearch.SearchRequest
 	req := &meilisearch.SearchRequest{
 		Query:                 q.Text,
 		Filter:                meiliFilters(r, q),
-		Facets:                []string{"city", "topics", "tags", "status"},
+		Facets:                facetNames,
 		AttributesToRetrieve:  []string{"city", "slug", "title", "updated_at", "topics", "status"},
 		AttributesToCrop:      []string{"text"},
 		CropLength:            32,
@@ -255,17 +264,7 @@ func (m *Meili) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, er
 		res.Total = *resp.TotalHits
 	}
 	for name, values := range resp.FacetDistribution {
-		var into map[string]int
-		switch name {
-		case "city":
-			into = res.Facets.City
-		case "topics":
-			into = res.Facets.Topics
-		case "tags":
-			into = res.Facets.Tags
-		case "status":
-			into = res.Facets.Status
-		}
+		into := res.Facets.facet(name)
 		for k, n := range values {
 			if into != nil && k != "" {
 				into[k] = n

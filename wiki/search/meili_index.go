@@ -51,7 +51,7 @@ func settings() *meilisearch.Settings {
 		// Title first, then tags and topic names, then the text; the
 		// fields after it exist for matching only (see words.go).
 		SearchableAttributes: []string{"title", "tags", "topic_names", "city_name", "text", "translit", "compounds"},
-		FilterableAttributes: []string{"id", "city", "topics", "tags", "visibility", "status", "start_year", "updated_at"},
+		FilterableAttributes: []string{"id", "city", "topics", "tags", "visibility", "status", "start_year", "cost_band", "funding", "updated_at"},
 		SortableAttributes:   []string{"updated_at", "title_sort", "id"},
 		// "sort" first: a sorted search is strictly in that order, as in
 		// PostgreSQL; without a sort it does nothing.

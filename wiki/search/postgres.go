@@ -68,6 +68,19 @@ func filterSQL(r wiki.Reader, q Query, a *sqlArgs) string {
 	if len(q.Statuses) > 0 {
 		where = append(where, "d.status = ANY ("+array(q.Statuses)+")")
 	}
+	if len(q.StartYears) > 0 {
+		years := make([]int32, len(q.StartYears))
+		for i, y := range q.StartYears {
+			years[i] = int32(y)
+		}
+		where = append(where, "d.start_year = ANY ("+hideParam(a.add(years)+"::int[]")+"::int[])")
+	}
+	if len(q.CostBands) > 0 {
+		where = append(where, "d.cost_band = ANY ("+array(q.CostBands)+")")
+	}
+	if len(q.Fundings) > 0 {
+		where = append(where, "d.funding = ANY ("+array(q.Fundings)+")")
+	}
 	if len(q.Visibilities) > 0 {
 		where = append(where, "d.visibility = ANY ("+array(q.Visibilities)+")")
 	}
@@ -123,15 +136,8 @@ func (p *PG) Search(ctx context.Context, r wiki.Reader, q Query) (*Result, error
 		name, _ := f[0].(string)
 		key, _ := f[1].(string)
 		n, _ := f[2].(float64)
-		switch name {
-		case "city":
-			res.Facets.City[key] = int(n)
-		case "status":
-			res.Facets.Status[key] = int(n)
-		case "topics":
-			res.Facets.Topics[key] = int(n)
-		case "tags":
-			res.Facets.Tags[key] = int(n)
+		if into := res.Facets.facet(name); into != nil && key != "" {
+			into[key] = int(n)
 		}
 	}
 	var hits []pgHit
@@ -191,7 +197,7 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []an
 	if text {
 		match = "d.tsv @@ " + qIndex + " AND " + filter
 	}
-	cols := "d.article_id, d.updated_at, d.facet_set, d.tag_set"
+	cols := "d.article_id, d.updated_at, d.facet_set, d.tag_set, d.exp_set"
 	if q.Sort == ByTitle {
 		cols += ", d.title_sort"
 	}
@@ -250,20 +256,29 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []an
 		textLen = headlineInputRunes
 	}
 	// Facets in one pass over the matches: grouped by their numbered
-	// combinations of city, status and topics and of tags (see
-	// search_facet_sets), then the few groups are split into values.
+	// combinations of city, status and topics, of tags, and of start year,
+	// cost band and funding (see search_facet_sets), then the few groups
+	// are split into values. Tags and funding are free values: like
+	// Meilisearch (maxValuesPerFacet), only the most frequent are listed.
+	top := strconv.Itoa(maxFacetValues)
 	sql.WriteString(`
 	groups AS (
-		SELECT facet_set, tag_set, grouping(tag_set) = 1 AS by_facets, count(*) AS n
-		FROM matches GROUP BY GROUPING SETS ((facet_set), (tag_set))),
+		SELECT facet_set, tag_set, exp_set, grouping(facet_set, tag_set) AS g, count(*) AS n
+		FROM matches GROUP BY GROUPING SETS ((facet_set), (tag_set), (exp_set))),
 	facet_groups AS (
-		SELECT s.city, s.status, s.topics, g.n FROM groups g JOIN search_facet_sets s ON s.id = g.facet_set WHERE g.by_facets),
+		SELECT s.city, s.status, s.topics, g.n FROM groups g JOIN search_facet_sets s ON s.id = g.facet_set WHERE g.g = 1),
+	exp_groups AS (
+		SELECT s.start_year, s.cost_band, s.funding, g.n FROM groups g JOIN search_experience_sets s ON s.id = g.exp_set WHERE g.g = 3),
 	facets AS (
 		SELECT 'city' AS f, city AS k, sum(n) AS n FROM facet_groups GROUP BY city
 		UNION ALL SELECT 'status', status, sum(n) FROM facet_groups WHERE status <> '' GROUP BY status
 		UNION ALL SELECT 'topics', t, sum(n) FROM facet_groups, unnest(topics) t GROUP BY t
 		UNION ALL (SELECT 'tags', t, sum(n) FROM groups g JOIN search_tag_sets s ON s.id = g.tag_set, unnest(s.tags) t
-			WHERE NOT g.by_facets GROUP BY t ORDER BY 3 DESC, 2 LIMIT ` + strconv.Itoa(maxFacetValues) + `))`)
+			WHERE g.g = 2 GROUP BY t ORDER BY 3 DESC, 2 LIMIT ` + top + `)
+		UNION ALL SELECT 'start_year', start_year::text, sum(n) FROM exp_groups WHERE start_year <> 0 GROUP BY start_year
+		UNION ALL SELECT 'cost_band', cost_band, sum(n) FROM exp_groups WHERE cost_band <> '' GROUP BY cost_band
+		UNION ALL (SELECT 'funding', funding, sum(n) FROM exp_groups WHERE funding <> ''
+			GROUP BY funding ORDER BY 3 DESC, 2 LIMIT ` + top + `))`)
 	// Whether the words as typed (without typo corrections) match anything
 	// the reader may read; if not, "did you mean" offers a correction, in
 	// the same statement: its subquery only runs when asked for.
@@ -281,15 +296,21 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []an
 			dym = `CASE WHEN (SELECT v FROM literal) THEN '[]'::json ELSE ` + dymJSON(d) + ` END`
 		}
 	}
+	// The page's rows, looked up one by one by their key: joined as a
+	// whole, a page of a filter without text (estimated at a tenth of
+	// thousands of matches) was hash-joined with every search row.
+	pageRows := `page p CROSS JOIN LATERAL (SELECT d.* FROM search_documents d WHERE d.article_id = p.article_id OFFSET 0) d`
 	sql.WriteString(`,
-	literal AS (SELECT ` + literal + ` AS v)
-	SELECT (SELECT coalesce(sum(n), 0)::int FROM groups WHERE by_facets),
+	literal AS (SELECT ` + literal + ` AS v),
+	hits AS MATERIALIZED (
+		SELECT p.pos, json_build_object('city', d.city, 'slug', d.slug, 'title', d.title,
+			'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status) AS hit,
+			left(d.body_text, ` + strconv.Itoa(textLen) + `) AS text
+		FROM ` + pageRows + `)
+	SELECT (SELECT coalesce(sum(n), 0)::int FROM groups WHERE g = 1),
 		(SELECT coalesce(json_agg(json_build_array(f, k, n)), '[]') FROM facets),
-		(SELECT coalesce(json_agg(json_build_object('city', d.city, 'slug', d.slug, 'title', d.title,
-			'updated_at', d.updated_at, 'topics', d.topics, 'status', d.status) ORDER BY p.pos), '[]')
-		 FROM page p JOIN search_documents d USING (article_id)),
-		(SELECT coalesce(array_agg(left(d.body_text, ` + strconv.Itoa(textLen) + `) ORDER BY p.pos), '{}')
-		 FROM page p JOIN search_documents d USING (article_id)),
+		(SELECT coalesce(json_agg(hit ORDER BY pos), '[]') FROM hits),
+		(SELECT coalesce(array_agg(text ORDER BY pos), '{}') FROM hits),
 		(SELECT v FROM literal), ` + dym)
 	return sql.String(), a.args
 }

@@ -50,6 +50,11 @@ type Query struct {
 	Topics   []string
 	Tags     []string
 	Statuses []string
+	// StartYears, CostBands and Fundings filter on the experience fields
+	// (a funding value matches exactly as written).
+	StartYears []int
+	CostBands  []string
+	Fundings   []string
 	// Visibilities narrows to these visibilities; it can never widen what
 	// the reader may read.
 	Visibilities []string
@@ -88,6 +93,14 @@ func (q Query) normalize() (Query, error) {
 	}
 	q.Cities, q.Topics, q.Tags = clean(q.Cities), clean(q.Topics), clean(q.Tags)
 	q.Statuses, q.Visibilities = clean(q.Statuses), clean(q.Visibilities)
+	q.CostBands, q.Fundings = clean(q.CostBands), clean(q.Fundings)
+	var years []int
+	for _, y := range q.StartYears {
+		if !slices.Contains(years, y) {
+			years = append(years, y)
+		}
+	}
+	q.StartYears = years
 	return q, nil
 }
 
@@ -116,17 +129,47 @@ type Hit struct {
 	Status    string        `json:"status"`
 }
 
-// Facets are the counts of matches per value of each facet.
+// Facets are the counts of matches per value of each facet. Articles
+// without a value (no status, start year, cost band or funding) are not
+// counted in that facet.
 type Facets struct {
-	City   map[string]int `json:"city"`
-	Topics map[string]int `json:"topics"`
-	Tags   map[string]int `json:"tags"`
-	Status map[string]int `json:"status"`
+	City      map[string]int `json:"city"`
+	Topics    map[string]int `json:"topics"`
+	Tags      map[string]int `json:"tags"`
+	Status    map[string]int `json:"status"`
+	StartYear map[string]int `json:"start_year"` // the year in decimal
+	CostBand  map[string]int `json:"cost_band"`
+	Funding   map[string]int `json:"funding"`
 }
 
 func newFacets() Facets {
-	return Facets{City: map[string]int{}, Topics: map[string]int{}, Tags: map[string]int{}, Status: map[string]int{}}
+	return Facets{City: map[string]int{}, Topics: map[string]int{}, Tags: map[string]int{}, Status: map[string]int{},
+		StartYear: map[string]int{}, CostBand: map[string]int{}, Funding: map[string]int{}}
 }
+
+// facet returns the counts of the facet called name (as in the API), or nil.
+func (f *Facets) facet(name string) map[string]int {
+	switch name {
+	case "city":
+		return f.City
+	case "topics":
+		return f.Topics
+	case "tags":
+		return f.Tags
+	case "status":
+		return f.Status
+	case "start_year":
+		return f.StartYear
+	case "cost_band":
+		return f.CostBand
+	case "funding":
+		return f.Funding
+	}
+	return nil
+}
+
+// facetNames are the facets every search counts, by their API names.
+var facetNames = []string{"city", "topics", "tags", "status", "start_year", "cost_band", "funding"}
 
 // Suggestion is one type-ahead title.
 type Suggestion struct {
