@@ -217,6 +217,9 @@ func (s *Server) routes() []route {
 		{"api.freshness", "GET", "/api/v1/articles/{city}/{slug}/freshness", member, false, s.apiFreshness},
 		{"api.freshness.update", "PUT", "/api/v1/articles/{city}/{slug}/freshness", can(auth.ManageCity), false, s.apiFreshnessUpdate},
 		{"api.confirm", "POST", "/api/v1/articles/{city}/{slug}/confirm", member, false, s.apiConfirm},
+		{"api.comment.edit", "PATCH", "/api/v1/comments/{id:[0-9]+}", member, false, s.apiCommentEdit},
+		{"api.comment.delete", "DELETE", "/api/v1/comments/{id:[0-9]+}", member, false, s.apiCommentDelete},
+		{"api.comment.hide", "POST", "/api/v1/comments/{id:[0-9]+}/hide", member, false, s.apiCommentHide},
 		{"api.attachments.create", "POST", "/api/v1/attachments", can(auth.ProposeChange), false, s.apiAttachmentCreate},
 		// Files: who may read each is decided by workflow.Service.Attachment.
 		{"file", "GET", "/files/{id:[a-z0-9]+}/{name}", public, false, s.fileServe},
