@@ -37,7 +37,9 @@ func TestCommentAPIFollowsTheFormsRules(t *testing.T) {
 	_, c3 := postComment(t, s, networkComments, anna, `{"body":"Werbung"}`)
 	_, c4 := postComment(t, s, networkComments, bernd, `{"body":"Noch mehr Werbung"}`)
 	_, secret := postComment(t, s, cityComments, luebecker, `{"body":"Intern besprochen"}`)
-	path := func(c testComment, tail string) string { return "/api/v1/comments/" + strconv.FormatInt(c.ID, 10) + tail }
+	path := func(c testComment, tail string) string {
+		return "/api/v1/comments/" + strconv.FormatInt(c.ID, 10) + tail
+	}
 
 	type call struct {
 		name, method, target, token, body string
