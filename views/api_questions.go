@@ -151,6 +151,10 @@ func (s *Server) apiQuestionClose(w http.ResponseWriter, r *http.Request) {
 
 // apiQuestionHide hides a question for everybody: its moderators.
 func (s *Server) apiQuestionHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	if err := s.workflow.HideQuestion(r.Context(), s.meta(r), pathID(r, "id")); err != nil {
 		s.apiError(w, r, err)
 		return
@@ -176,6 +180,10 @@ func (s *Server) apiAnswerEdit(w http.ResponseWriter, r *http.Request) {
 
 // apiAnswerHide hides an answer for everybody: the question's moderators.
 func (s *Server) apiAnswerHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	q, err := s.workflow.HideAnswer(r.Context(), s.meta(r), pathID(r, "id"), pathID(r, "aid"))
 	if err != nil {
 		s.apiError(w, r, err)

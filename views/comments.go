@@ -103,9 +103,23 @@ func (s *Server) apiCommentEdit(w http.ResponseWriter, r *http.Request) {
 	s.writeComment(w, r, a.City, a.Slug, id)
 }
 
+// noBody checks the body of a request that needs none: empty, or a JSON
+// object without fields; anything else is refused as any bad body is.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	var none struct{}
+	return decodeJSON(w, r, &none, 1<<10)
+}
+
 // apiCommentDelete removes the caller's own comment while the edit window
 // lasts.
 func (s *Server) apiCommentDelete(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	if _, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), commentID(r)); err != nil {
 		s.apiError(w, r, err)
 		return
@@ -116,6 +130,10 @@ func (s *Server) apiCommentDelete(w http.ResponseWriter, r *http.Request) {
 // apiCommentHide hides a comment: admins of the article's city and
 // network admins (workflow.HideComment's rule, as the form's).
 func (s *Server) apiCommentHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	if _, err := s.workflow.HideComment(r.Context(), s.meta(r), commentID(r)); err != nil {
 		s.apiError(w, r, err)
 		return
