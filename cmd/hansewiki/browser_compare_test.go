@@ -202,4 +202,3 @@ func csvArticlePaths(t *testing.T, target string) []string {
 	}
 	return out
 }
-
