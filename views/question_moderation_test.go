@@ -171,6 +171,9 @@ func TestQuestionClosingAndHiding(t *testing.T) {
 	netAdmin := account(t, s, "netzadmin", "admin", "*")
 	q1, t1 := askQuestion(t, s, asker, `{"title":"Frage an Lübeck","topics":["mobilitaet"],"cities":["luebeck"]}`)
 	q2, t2 := askQuestion(t, s, asker, `{"title":"Frage an alle","topics":["mobilitaet"]}`)
+	if page := send(s, "GET", "/notifications", luebeckAdmin, "", "").Body.String(); !strings.Contains(page, "Frage an Lübeck") {
+		t.Fatalf("the city admin was not told of the question to their city")
+	}
 	checkCalls(t, s, []qcall{
 		{"anonymous closes", "POST", t1 + "/close", "", "", 401},
 		{"another member closes", "POST", t1 + "/close", other, "", 403},
@@ -248,6 +251,11 @@ func TestQuestionClosingAndHiding(t *testing.T) {
 	})
 	if page := send(s, "GET", "/questions?open=0", other, "", "").Body.String(); strings.Contains(page, "Frage an Lübeck") || strings.Contains(page, "Frage an alle") {
 		t.Errorf("the questions page lists hidden questions")
+	}
+	// The city admin was told of the question as one of Lübeck's people;
+	// hidden, it leaves their notifications.
+	if page := send(s, "GET", "/notifications", luebeckAdmin, "", "").Body.String(); strings.Contains(page, "Frage an Lübeck") {
+		t.Errorf("the notifications still name a hidden question")
 	}
 	var n int
 	if err := s.store.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action IN

@@ -225,6 +225,11 @@ func (s *Service) HideQuestion(ctx context.Context, m Meta, qid int64) error {
 		if _, err := tx.Exec(ctx, `UPDATE questions SET hidden_at = now(), hidden_by = $2 WHERE id = $1`, qid, m.actor()); err != nil {
 			return err
 		}
+		// Its notifications leave the lists; marking them read also
+		// tells every instance that the unread counts changed.
+		if _, err := tx.Exec(ctx, `UPDATE notifications SET read_at = now() WHERE question_id = $1 AND read_at IS NULL`, qid); err != nil {
+			return err
+		}
 		if err := s.auditObject(ctx, tx, m, "question.hide", fmt.Sprintf("question:%d", qid), nil); err != nil {
 			return err
 		}
