@@ -87,7 +87,7 @@ func (s *Service) QuestionCapabilities(id *auth.Identity, q *Question) (Question
 // questionCaps fills q.Can and its answers' Can for id.
 func (s *Service) questionCaps(id *auth.Identity, q *Question) {
 	k, answers := s.QuestionCapabilities(id, q)
-	q.Can = k
+	q.Can = &k
 	for i := range q.Answers {
 		q.Answers[i].Can = answers[i]
 	}

@@ -45,8 +45,9 @@ type Question struct {
 	Closed bool `json:"closed"`
 	// Edited: the asker changed it after asking.
 	Edited bool `json:"edited"`
-	// Can is what the reader may do with it (see QuestionCapabilities).
-	Can QuestionCaps `json:"can"`
+	// Can is what the reader may do with it (see QuestionCapabilities);
+	// set for a single question, not in lists.
+	Can *QuestionCaps `json:"can,omitempty"`
 }
 
 // Answer is a member's answer to a question.
