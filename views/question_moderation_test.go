@@ -324,6 +324,41 @@ func TestQuestionModerationForms(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "Wer kennt Lastenräder mit Anhänger?") || !strings.Contains(body, s.catalogs["de"]["question.edited"]) {
 		t.Errorf("the asker's edit: %d", code)
 	}
+	// The answer's author edits it on the page; the city admin hides it
+	// through the confirming form; nobody else is offered either.
+	rec := send(s, "POST", "/api/v1"+qpath+"/answers", memberToken, "application/json", `{"body":"Erste Antwort"}`)
+	aid := strconv.FormatInt(decodeQuestion(t, rec, rec.Body.String()).Answers[0].ID, 10)
+	apath := qpath + "/answers/" + aid
+	if page := getPage(t, asker, srv.URL+qpath); strings.Contains(page, apath+"/edit") || strings.Contains(page, apath+"/hide") {
+		t.Errorf("the asker is offered to edit or hide an answer")
+	}
+	answerer := signIn(t, srv.URL, "mitglied")
+	page = getPage(t, answerer, srv.URL+qpath)
+	if !strings.Contains(page, `action="`+apath+`/edit"`) || strings.Contains(page, apath+"/hide") {
+		t.Errorf("the answer's author: no edit form, or a hide form")
+	}
+	mtoken := csrfField.FindStringSubmatch(page)[1]
+	if code, _ := post(answerer, apath+"/edit", url.Values{"body": {"Ohne Token"}}); code != 403 {
+		t.Errorf("an answer edit without CSRF token: %d", code)
+	}
+	if code, body := post(answerer, apath+"/edit", url.Values{"csrf_token": {mtoken}, "body": {" "}}); code != 422 || !strings.Contains(body, s.catalogs["de"]["err.answer.empty"]) {
+		t.Errorf("an empty answer edit: %d", code)
+	}
+	if code, body := post(answerer, apath+"/edit", url.Values{"csrf_token": {mtoken}, "body": {"Zweite Antwort"}}); code != 200 || !strings.Contains(body, "Zweite Antwort") {
+		t.Errorf("the author's answer edit: %d", code)
+	}
+	adminPage = getPage(t, admin, srv.URL+qpath)
+	if !strings.Contains(adminPage, `action="`+apath+`/hide"`) {
+		t.Errorf("the city admin is not offered to hide the answer")
+	}
+	if code, body := post(admin, apath+"/hide", url.Values{"csrf_token": {csrfField.FindStringSubmatch(adminPage)[1]}}); code != 200 || strings.Contains(body, "Zweite Antwort") {
+		t.Errorf("the admin hides the answer: %d", code)
+	}
+	// Unanswered again (the answer is hidden), the asker may edit.
+	if page := getPage(t, asker, srv.URL+qpath); !strings.Contains(page, `action="`+qpath+`/edit"`) {
+		t.Errorf("with its only answer hidden, the asker may not edit the question")
+	}
+
 	// Close, as resolved: the page says so and offers no answer form.
 	code, body = post(asker, qpath+"/close", url.Values{"csrf_token": {token}, "closed": {"on"}})
 	if code != 200 || !strings.Contains(body, s.catalogs["de"]["questions.closed_note"]) || strings.Contains(body, `id="answer-body"`) ||
