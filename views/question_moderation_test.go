@@ -208,6 +208,9 @@ func TestQuestionClosingAndHiding(t *testing.T) {
 	a := decodeQuestion(t, rec, rec.Body.String()).Answers[0]
 	at := t1 + "/answers/" + strconv.FormatInt(a.ID, 10)
 	checkCalls(t, s, []qcall{{"the asker marks helpful", "POST", at + "/helpful", asker, "", 200}})
+	if rec := send(s, "GET", "/api/v1/questions?q=Busse", other, "", ""); !strings.Contains(rec.Body.String(), "Frage an Lübeck") {
+		t.Fatalf("the answer's words do not find its question: %s", rec.Body)
+	}
 	checkCalls(t, s, []qcall{
 		{"the asker hides an answer", "POST", at + "/hide", asker, "", 403},
 		{"its author hides an answer", "POST", at + "/hide", answerer, "", 403},
@@ -222,6 +225,10 @@ func TestQuestionClosingAndHiding(t *testing.T) {
 		if q := getQuestion(t, s, t1, token); len(q.Answers) != 0 {
 			t.Errorf("%s still sees the hidden answer", name)
 		}
+	}
+	// Nor is it found by its words.
+	if rec := send(s, "GET", "/api/v1/questions?q=Busse", other, "", ""); rec.Code != 200 || strings.Contains(rec.Body.String(), "Frage an Lübeck") {
+		t.Errorf("a hidden answer's words still find its question: %d %s", rec.Code, rec.Body)
 	}
 	checkCalls(t, s, []qcall{
 		{"hiding the answer twice", "POST", at + "/hide", netAdmin, "", 404},
