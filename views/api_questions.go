@@ -110,3 +110,84 @@ func (s *Server) apiAnswerHelpful(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, q)
 }
+
+type closeBody struct {
+	Closed *bool `json:"closed"`
+}
+
+// apiQuestionEdit replaces what the asker asked, while the rule allows it
+// (workflow.QuestionCapabilities: until answered or closed).
+func (s *Server) apiQuestionEdit(w http.ResponseWriter, r *http.Request) {
+	var b questionBody
+	if err := decodeJSON(w, r, &b, maxQuestionBody); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	q, err := s.workflow.EditQuestion(r.Context(), s.meta(r), pathID(r, "id"), workflow.NewQuestion{Title: b.Title, Body: b.Body, Topics: b.Topics, Cities: b.Cities})
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}
+
+// apiQuestionClose closes a question (resolved); {"closed": false} reopens
+// it. The asker and the question's moderators.
+func (s *Server) apiQuestionClose(w http.ResponseWriter, r *http.Request) {
+	var b closeBody
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &b, 1<<10); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	q, err := s.workflow.CloseQuestion(r.Context(), s.meta(r), pathID(r, "id"), b.Closed == nil || *b.Closed)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}
+
+// apiQuestionHide hides a question for everybody: its moderators.
+func (s *Server) apiQuestionHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if err := s.workflow.HideQuestion(r.Context(), s.meta(r), pathID(r, "id")); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiAnswerEdit replaces an answer's text and links: its author, for 15
+// minutes after writing it.
+func (s *Server) apiAnswerEdit(w http.ResponseWriter, r *http.Request) {
+	var b answerBody
+	if err := decodeJSON(w, r, &b, 6*workflow.MaxAnswerBody+64<<10); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	q, err := s.workflow.EditAnswer(r.Context(), s.meta(r), pathID(r, "id"), pathID(r, "aid"), b.Body, b.Articles)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}
+
+// apiAnswerHide hides an answer for everybody: the question's moderators.
+func (s *Server) apiAnswerHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	q, err := s.workflow.HideAnswer(r.Context(), s.meta(r), pathID(r, "id"), pathID(r, "aid"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}

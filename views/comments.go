@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"hansewiki/auth"
+	"hansewiki/wiki"
 	"hansewiki/workflow"
 )
 
@@ -81,6 +82,79 @@ func (s *Server) apiCommentCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusCreated, commentOf(c))
+}
+
+// apiCommentEdit replaces the body of the caller's own comment while the
+// edit window lasts (workflow.EditArticleComment's rule, as the form's).
+func (s *Server) apiCommentEdit(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Body string `json:"body"`
+	}
+	if err := decodeJSON(w, r, &b, maxCommentRequest); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	id := commentID(r)
+	a, err := s.workflow.EditArticleComment(r.Context(), s.meta(r), id, b.Body)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeComment(w, r, a.City, a.Slug, id)
+}
+
+// noBody checks the body of a request that needs none: empty, or a JSON
+// object without fields; anything else is refused as any bad body is.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	var none struct{}
+	return decodeJSON(w, r, &none, 1<<10)
+}
+
+// apiCommentDelete removes the caller's own comment while the edit window
+// lasts.
+func (s *Server) apiCommentDelete(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if _, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), commentID(r)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiCommentHide hides a comment: admins of the article's city and
+// network admins (workflow.HideComment's rule, as the form's).
+func (s *Server) apiCommentHide(w http.ResponseWriter, r *http.Request) {
+	if err := noBody(w, r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if _, err := s.workflow.HideComment(r.Context(), s.meta(r), commentID(r)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeComment answers with comment id as the article's list shows it.
+func (s *Server) writeComment(w http.ResponseWriter, r *http.Request, city, slug string, id int64) {
+	t, err := s.workflow.ArticleComments(r.Context(), auth.FromContext(r.Context()), city, slug)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	for _, c := range t.Flat() {
+		if c.ID == id {
+			writeJSON(w, http.StatusOK, commentOf(c))
+			return
+		}
+	}
+	s.apiError(w, r, fmt.Errorf("comment %d: %w", id, wiki.ErrNotFound))
 }
 
 // commentPost writes a comment or a reply from the form below an article.

@@ -38,6 +38,15 @@ type questionModel struct {
 	Asker   bool
 	Error   string
 	Form    answerBody
+	// The asker's edit form (open when EditError is set), with the
+	// topics and cities to choose from.
+	EditError string
+	EditForm  workflow.NewQuestion
+	Topics    []wiki.Topic
+	Cities    []wiki.City
+	// AnswerError is the error of answer AnswerErrorID's edit form.
+	AnswerError   string
+	AnswerErrorID int64
 }
 
 type renderedAnswer struct {
@@ -109,6 +118,10 @@ func (s *Server) questionPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showQuestion(w http.ResponseWriter, r *http.Request, status int, formErr string, form answerBody) {
+	s.showQuestionWith(w, r, status, func(m *questionModel) { m.Error, m.Form = formErr, form })
+}
+
+func (s *Server) showQuestionWith(w http.ResponseWriter, r *http.Request, status int, set func(*questionModel)) {
 	id := auth.FromContext(r.Context())
 	q, err := s.workflow.Question(r.Context(), id, pathID(r, "id"))
 	if err != nil {
@@ -120,10 +133,21 @@ func (s *Server) showQuestion(w http.ResponseWriter, r *http.Request, status int
 			s.log.Warn("marking question notifications read", "err", err)
 		}
 	}
-	m := &questionModel{Q: q, Body: s.renderText(r, q.Body), Asker: id != nil && id.UserID == q.AuthorID, Error: formErr, Form: form}
+	m := &questionModel{Q: q, Body: s.renderText(r, q.Body), Asker: id != nil && id.UserID == q.AuthorID,
+		EditForm: workflow.NewQuestion{Title: q.Title, Body: q.Body, Topics: q.Topics, Cities: q.Cities}}
+	set(m)
 	m.Nav, m.Title = "questions", q.Title
 	for _, a := range q.Answers {
 		m.Answers = append(m.Answers, renderedAnswer{Answer: a, HTML: s.renderText(r, a.Body)})
+	}
+	if q.Can.Edit {
+		if m.Topics, err = s.store.Topics(r.Context()); err == nil {
+			m.Cities, err = s.store.Cities(r.Context())
+		}
+		if err != nil {
+			s.htmlError(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, status, "question", m)
 }
@@ -193,4 +217,73 @@ func (s *Server) openQuestions(r *http.Request, f workflow.QuestionFilter) ([]*w
 	}
 	f.OpenOnly, f.Limit = true, 10
 	return s.workflow.Questions(r.Context(), id, f)
+}
+
+// questionEdit saves the asker's edit of a question.
+func (s *Server) questionEdit(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	form := workflow.NewQuestion{Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body"),
+		Topics: r.PostForm["topics"], Cities: r.PostForm["cities"]}
+	_, err := s.workflow.EditQuestion(r.Context(), s.meta(r), pathID(r, "id"), form)
+	var inv *wiki.InvalidError
+	switch {
+	case err == nil:
+		s.flash(w, r, "question.edited", s.url("question", "id", mux.Vars(r)["id"]))
+	case errors.As(err, &inv):
+		s.showQuestionWith(w, r, http.StatusUnprocessableEntity, func(m *questionModel) {
+			m.EditError, m.EditForm = s.catalogs[language(r)].errorText(err), form
+		})
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+// questionClose closes (form field closed=on) or reopens a question.
+func (s *Server) questionClose(w http.ResponseWriter, r *http.Request) {
+	on := r.PostFormValue("closed") != "off"
+	if _, err := s.workflow.CloseQuestion(r.Context(), s.meta(r), pathID(r, "id"), on); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	key := "question.reopened"
+	if on {
+		key = "question.closed"
+	}
+	s.flash(w, r, key, s.url("question", "id", mux.Vars(r)["id"]))
+}
+
+// questionHide hides a question; the form is behind a confirming step.
+func (s *Server) questionHide(w http.ResponseWriter, r *http.Request) {
+	if err := s.workflow.HideQuestion(r.Context(), s.meta(r), pathID(r, "id")); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.flash(w, r, "question.hidden", s.url("questions"))
+}
+
+// answerEdit saves an answer's author's edit.
+func (s *Server) answerEdit(w http.ResponseWriter, r *http.Request) {
+	body, articles := r.PostFormValue("body"), strings.Fields(r.PostFormValue("articles"))
+	aid := pathID(r, "aid")
+	_, err := s.workflow.EditAnswer(r.Context(), s.meta(r), pathID(r, "id"), aid, body, articles)
+	var inv *wiki.InvalidError
+	switch {
+	case err == nil:
+		s.flash(w, r, "answer.edited", s.url("question", "id", mux.Vars(r)["id"])+"#antwort-"+mux.Vars(r)["aid"])
+	case errors.As(err, &inv):
+		s.showQuestionWith(w, r, http.StatusUnprocessableEntity, func(m *questionModel) {
+			m.AnswerError, m.AnswerErrorID = s.catalogs[language(r)].errorText(err), aid
+		})
+	default:
+		s.htmlError(w, r, err)
+	}
+}
+
+// answerHide hides an answer; the form is behind a confirming step.
+func (s *Server) answerHide(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.workflow.HideAnswer(r.Context(), s.meta(r), pathID(r, "id"), pathID(r, "aid")); err != nil {
+		s.htmlError(w, r, err)
+		return
+	}
+	s.flash(w, r, "answer.hidden", s.url("question", "id", mux.Vars(r)["id"])+"#antworten")
 }

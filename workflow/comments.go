@@ -268,20 +268,24 @@ func commentChanged(ctx context.Context, tx pgx.Tx, a *wiki.Article) error {
 
 // ownComment locks comment cid on the article for its author while the
 // edit window lasts: wiki.ErrNotFound when it is not there, ErrForbidden
-// when it is someone else's or the window has closed.
+// when it is someone else's or the window has closed. This is the one
+// rule for editing and deleting a comment; pages and API both come here.
 func (s *Service) ownComment(ctx context.Context, tx pgx.Tx, id *auth.Identity, a *wiki.Article, cid int64) error {
 	var author int64
 	var open, removed bool
-	err := tx.QueryRow(ctx, `SELECT author_id, created_at > now() - $3::interval, deleted_at IS NOT NULL OR hidden_at IS NOT NULL
-		FROM article_comments WHERE id = $1 AND article_id = $2 FOR UPDATE`, cid, a.ID, CommentEditWindow.String()).Scan(&author, &open, &removed)
+	err := tx.QueryRow(ctx, `SELECT author_id, created_at > $3, deleted_at IS NOT NULL OR hidden_at IS NOT NULL
+		FROM article_comments WHERE id = $1 AND article_id = $2 FOR UPDATE`, cid, a.ID, s.now().Add(-CommentEditWindow)).Scan(&author, &open, &removed)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && removed) {
 		return fmt.Errorf("comment %d: %w", cid, wiki.ErrNotFound)
 	}
 	if err != nil {
 		return err
 	}
-	if author != id.UserID || !open {
-		return fmt.Errorf("comment %d: only its author, and only for %v: %w", cid, CommentEditWindow, wiki.ErrForbidden)
+	if author != id.UserID {
+		return fmt.Errorf("comment %d: only its author may change it: %w", cid, wiki.ErrForbidden)
+	}
+	if !open {
+		return fmt.Errorf("comment %d: its author may change it only for %v after writing it: %w", cid, CommentEditWindow, wiki.ErrForbidden)
 	}
 	return nil
 }
@@ -289,12 +293,11 @@ func (s *Service) ownComment(ctx context.Context, tx pgx.Tx, id *auth.Identity, 
 // EditArticleComment replaces the body of the author's own comment within the
 // edit window.
 func (s *Service) EditArticleComment(ctx context.Context, m Meta, cid int64, body string) (*wiki.Article, error) {
-	body, err := checkCommentBody(body)
+	a, err := s.articleOfComment(ctx, m, cid)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.articleOfComment(ctx, m, cid)
-	if err != nil {
+	if body, err = checkCommentBody(body); err != nil {
 		return nil, err
 	}
 	return a, s.inTx(ctx, func(tx pgx.Tx) error {
@@ -328,15 +331,29 @@ func (s *Service) DeleteArticleComment(ctx context.Context, m Meta, cid int64) (
 	})
 }
 
-// HideArticleComment hides a comment: admins of the article's city and network
-// admins, audited.
+// HideArticleComment hides a comment on the article city/slug: admins of
+// the article's city and network admins, audited.
 func (s *Service) HideArticleComment(ctx context.Context, m Meta, city, slug string, cid int64) error {
 	a, err := s.commentArticle(ctx, m, city, slug)
 	if err != nil {
 		return err
 	}
+	return s.hideComment(ctx, m, a, cid)
+}
+
+// HideComment hides comment cid wherever it is, by the same rule as
+// HideArticleComment; a comment on an article m may not read is not found.
+func (s *Service) HideComment(ctx context.Context, m Meta, cid int64) (*wiki.Article, error) {
+	a, err := s.articleOfComment(ctx, m, cid)
+	if err != nil {
+		return nil, err
+	}
+	return a, s.hideComment(ctx, m, a, cid)
+}
+
+func (s *Service) hideComment(ctx context.Context, m Meta, a *wiki.Article, cid int64) error {
 	if !s.perm.Can(m.Identity, auth.ManageCity, a.City) {
-		return wiki.ErrForbidden
+		return fmt.Errorf("comment %d: only admins of %s hide its comments: %w", cid, a.City, wiki.ErrForbidden)
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE article_comments SET hidden_at = now(), hidden_by = $3
@@ -358,7 +375,8 @@ func (s *Service) HideArticleComment(ctx context.Context, m Meta, city, slug str
 	})
 }
 
-// articleOfComment is the article of comment cid, if m may read it.
+// articleOfComment is the article of comment cid, if m may read it; else
+// the comment is not found, as a missing one.
 func (s *Service) articleOfComment(ctx context.Context, m Meta, cid int64) (*wiki.Article, error) {
 	if m.Identity == nil {
 		return nil, wiki.ErrForbidden
@@ -372,7 +390,12 @@ func (s *Service) articleOfComment(ctx context.Context, m Meta, cid int64) (*wik
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Article(ctx, s.Reader(m.Identity), city, slug)
+	a, err := s.store.Article(ctx, s.Reader(m.Identity), city, slug)
+	if errors.Is(err, wiki.ErrNotFound) {
+		// Never name an article the caller may not read.
+		return nil, fmt.Errorf("comment %d: %w", cid, wiki.ErrNotFound)
+	}
+	return a, err
 }
 
 func (s *Service) commentArticle(ctx context.Context, m Meta, city, slug string) (*wiki.Article, error) {
@@ -392,7 +415,7 @@ func (s *Service) EditableComments(ctx context.Context, id *auth.Identity) (map[
 	}
 	out := map[int64]string{}
 	for cid, c := range p.comments {
-		if time.Since(c.created) < CommentEditWindow {
+		if s.now().Sub(c.created) < CommentEditWindow {
 			out[cid] = c.body
 		}
 	}
@@ -403,7 +426,7 @@ func (s *Service) EditableComments(ctx context.Context, id *auth.Identity) (map[
 // personal state (see EditableComments).
 func (s *Service) recentComments(ctx context.Context, userID int64) (map[int64]ownComment, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT id, body, created_at FROM article_comments
-		WHERE author_id = $1 AND created_at > now() - $2::interval AND deleted_at IS NULL AND hidden_at IS NULL`, userID, CommentEditWindow.String())
+		WHERE author_id = $1 AND created_at > $2 AND deleted_at IS NULL AND hidden_at IS NULL`, userID, s.now().Add(-CommentEditWindow))
 	out := map[int64]ownComment{}
 	var id int64
 	var c ownComment

@@ -249,6 +249,7 @@ func (s *Service) notificationRows(ctx context.Context, id *auth.Identity, unrea
 		LEFT JOIN revisions p ON p.id = a.published_revision_id
 		LEFT JOIN questions q ON q.id = n.question_id
 		WHERE n.user_id = $1 AND (NOT $2 OR n.read_at IS NULL)
+		  AND q.hidden_at IS NULL -- a hidden question is gone, its notifications too
 		ORDER BY n.id DESC`, id.UserID, unread)
 	var out []Notification
 	var n Notification

@@ -39,8 +39,15 @@ type Question struct {
 	AuthorID  int64     `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	Answers   []Answer  `json:"answers"`
-	// Open: no answer is marked helpful yet.
+	// Open: not closed, and no answer is marked helpful yet.
 	Open bool `json:"open"`
+	// Closed: the asker or a moderator closed it (resolved).
+	Closed bool `json:"closed"`
+	// Edited: the asker changed it after asking.
+	Edited bool `json:"edited"`
+	// Can is what the reader may do with it (see QuestionCapabilities);
+	// set for a single question, not in lists.
+	Can *QuestionCaps `json:"can,omitempty"`
 }
 
 // Answer is a member's answer to a question.
@@ -51,6 +58,11 @@ type Answer struct {
 	Articles []string  `json:"articles"`
 	Helpful  bool      `json:"helpful"`
 	Created  time.Time `json:"created_at"`
+	Edited   bool      `json:"edited"`
+	// Can is what the reader may do with it (see QuestionCapabilities).
+	Can AnswerCaps `json:"can"`
+	// AuthorID is the writer's account.
+	AuthorID int64 `json:"-"`
 	// Links are the linked articles the reader may read, with titles.
 	Links []AnswerLink `json:"-"`
 }
@@ -94,34 +106,14 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 	if err := member(m.Identity); err != nil {
 		return nil, err
 	}
-	q.Title = strings.TrimSpace(q.Title)
-	switch {
-	case q.Title == "":
-		return nil, &wiki.InvalidError{Field: "title", Key: "title.missing", Message: "title is required"}
-	case len(q.Title) > MaxQuestionTitle:
-		return nil, tooLong("title", MaxQuestionTitle)
-	case len(q.Body) > MaxQuestionBody:
-		return nil, tooLong("body", MaxQuestionBody)
-	case !utf8.ValidString(q.Title) || !utf8.ValidString(q.Body) || strings.ContainsRune(q.Title+q.Body, 0):
-		return nil, &wiki.InvalidError{Field: "body", Key: "utf8", Message: "text is not valid UTF-8"}
-	case len(q.Topics) == 0:
-		return nil, &wiki.InvalidError{Field: "topics", Key: "question.topics", Message: "at least one topic is required"}
+	q, err := checkQuestion(q)
+	if err != nil {
+		return nil, err
 	}
-	q.Topics, q.Cities = compact(q.Topics), compact(q.Cities)
 	var out *Question
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM topics WHERE slug = ANY($1)`, q.Topics).Scan(&n); err != nil {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkQuestionRefs(ctx, tx, q); err != nil {
 			return err
-		}
-		if n != len(q.Topics) {
-			return &wiki.InvalidError{Field: "topics", Key: "topics.unknown", Message: "unknown topic"}
-		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM cities WHERE slug = ANY($1)`, q.Cities).Scan(&n); err != nil {
-			return err
-		}
-		if n != len(q.Cities) {
-			return &wiki.InvalidError{Field: "cities", Key: "city.unknown", Message: "unknown city"}
 		}
 		var qid int64
 		if err := tx.QueryRow(ctx, `INSERT INTO questions (author_id, title, body, topics, cities) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
@@ -151,7 +143,44 @@ func (s *Service) Ask(ctx context.Context, m Meta, q NewQuestion) (*Question, er
 	if err != nil {
 		return nil, err
 	}
-	return out, s.questionAnswers(ctx, m.Identity, out)
+	return s.Question(ctx, m.Identity, out.ID)
+}
+
+// checkQuestion checks and tidies what a member asks (or edits).
+func checkQuestion(q NewQuestion) (NewQuestion, error) {
+	q.Title = strings.TrimSpace(q.Title)
+	switch {
+	case q.Title == "":
+		return q, &wiki.InvalidError{Field: "title", Key: "title.missing", Message: "title is required"}
+	case len(q.Title) > MaxQuestionTitle:
+		return q, tooLong("title", MaxQuestionTitle)
+	case len(q.Body) > MaxQuestionBody:
+		return q, tooLong("body", MaxQuestionBody)
+	case !utf8.ValidString(q.Title) || !utf8.ValidString(q.Body) || strings.ContainsRune(q.Title+q.Body, 0):
+		return q, &wiki.InvalidError{Field: "body", Key: "utf8", Message: "text is not valid UTF-8"}
+	case len(q.Topics) == 0:
+		return q, &wiki.InvalidError{Field: "topics", Key: "question.topics", Message: "at least one topic is required"}
+	}
+	q.Topics, q.Cities = compact(q.Topics), compact(q.Cities)
+	return q, nil
+}
+
+// checkQuestionRefs checks that the question's topics and cities exist.
+func checkQuestionRefs(ctx context.Context, tx pgx.Tx, q NewQuestion) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM topics WHERE slug = ANY($1)`, q.Topics).Scan(&n); err != nil {
+		return err
+	}
+	if n != len(q.Topics) {
+		return &wiki.InvalidError{Field: "topics", Key: "topics.unknown", Message: "unknown topic"}
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM cities WHERE slug = ANY($1)`, q.Cities).Scan(&n); err != nil {
+		return err
+	}
+	if n != len(q.Cities) {
+		return &wiki.InvalidError{Field: "cities", Key: "city.unknown", Message: "unknown city"}
+	}
+	return nil
 }
 
 func compact(list []string) []string {
@@ -242,17 +271,29 @@ func (s *Service) notifyQuestion(ctx context.Context, tx pgx.Tx, userIDs []int64
 	return nil
 }
 
+// openQuestion is true of a question q that is neither closed nor has a
+// (shown) answer marked helpful: it is listed as open.
+const openQuestion = `(q.closed_at IS NULL AND NOT EXISTS (SELECT 1 FROM question_answers h
+	WHERE h.question_id = q.id AND h.helpful AND h.hidden_at IS NULL))`
+
 const questionColumns = `q.id, q.title, q.body, q.topics, q.cities, u.username, q.author_id, q.created_at,
-	NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful)`
+	` + openQuestion + `, q.closed_at IS NOT NULL, q.edited_at IS NOT NULL`
 
 func scanQuestion(row pgx.CollectableRow) (*Question, error) {
 	q := &Question{}
-	err := row.Scan(&q.ID, &q.Title, &q.Body, &q.Topics, &q.Cities, &q.Author, &q.AuthorID, &q.CreatedAt, &q.Open)
+	err := row.Scan(&q.ID, &q.Title, &q.Body, &q.Topics, &q.Cities, &q.Author, &q.AuthorID, &q.CreatedAt, &q.Open, &q.Closed, &q.Edited)
 	return q, err
 }
 
+// questionByID reads a question that is not hidden; in a transaction it
+// locks its row, so edits, answers and closing happen one at a time.
 func questionByID(ctx context.Context, db querier, qid int64) (*Question, error) {
-	rows, _ := db.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id WHERE q.id = $1`, qid)
+	lock := ""
+	if _, ok := db.(pgx.Tx); ok {
+		lock = " FOR UPDATE OF q"
+	}
+	rows, _ := db.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id
+		WHERE q.id = $1 AND q.hidden_at IS NULL`+lock, qid)
 	q, err := pgx.CollectExactlyOneRow(rows, scanQuestion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, wiki.ErrNotFound
@@ -269,7 +310,11 @@ func (s *Service) Question(ctx context.Context, id *auth.Identity, qid int64) (*
 	if err != nil {
 		return nil, err
 	}
-	return q, s.questionAnswers(ctx, id, q)
+	if err := s.questionAnswers(ctx, id, q); err != nil {
+		return nil, err
+	}
+	s.questionCaps(id, q)
+	return q, nil
 }
 
 // Questions lists questions, newest first, for a member.
@@ -295,13 +340,14 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 		tq := `(SELECT plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)) || plainto_tsquery('hansewiki_german', hansewiki_ts_text($6)))`
 		text = ` AND q.id IN (
 			SELECT id FROM questions WHERE tsv @@ ` + tq + `
-			UNION SELECT question_id FROM question_answers WHERE tsv @@ ` + tq + `)`
+			UNION SELECT question_id FROM question_answers WHERE tsv @@ ` + tq + ` AND hidden_at IS NULL)`
 		args = append(args, f.Text, umlautsTyped.Replace(strings.ToLower(f.Text)))
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT `+questionColumns+` FROM questions q JOIN users u ON u.id = q.author_id
-		WHERE ($1 = '' OR $1 = ANY(q.topics))
+		WHERE q.hidden_at IS NULL
+		  AND ($1 = '' OR $1 = ANY(q.topics))
 		  AND ($2 = '' OR $2 = ANY(q.cities) OR q.cities = '{}')
-		  AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM question_answers h WHERE h.question_id = q.id AND h.helpful))`+text+`
+		  AND (NOT $3 OR `+openQuestion+`)`+text+`
 		ORDER BY q.id DESC LIMIT $4`, args...)
 	list, err := pgx.CollectRows(rows, scanQuestion)
 	if err != nil {
@@ -320,11 +366,12 @@ var umlautsTyped = strings.NewReplacer("ae", "a", "oe", "o", "ue", "u")
 // reader may read now, the others are left out (never named, never titled).
 func (s *Service) questionAnswers(ctx context.Context, id *auth.Identity, q *Question) error {
 	reader := s.Reader(id)
-	rows, _ := s.pool.Query(ctx, `SELECT a.id, u.username, a.body, a.helpful, a.created_at
-		FROM question_answers a JOIN users u ON u.id = a.author_id WHERE a.question_id = $1 ORDER BY a.id`, q.ID)
+	rows, _ := s.pool.Query(ctx, `SELECT a.id, u.username, a.author_id, a.body, a.helpful, a.created_at, a.edited_at IS NOT NULL
+		FROM question_answers a JOIN users u ON u.id = a.author_id
+		WHERE a.question_id = $1 AND a.hidden_at IS NULL ORDER BY a.id`, q.ID)
 	answers, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Answer, error) {
 		var a Answer
-		err := row.Scan(&a.ID, &a.Author, &a.Body, &a.Helpful, &a.Created)
+		err := row.Scan(&a.ID, &a.Author, &a.AuthorID, &a.Body, &a.Helpful, &a.Created, &a.Edited)
 		a.Articles = []string{}
 		return a, err
 	})
@@ -362,6 +409,58 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 	if err := member(m.Identity); err != nil {
 		return nil, err
 	}
+	linked, err := s.checkAnswer(ctx, m.Identity, body, articles)
+	if err != nil {
+		return nil, err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q, err := questionByID(ctx, tx, qid)
+		if err != nil {
+			return err
+		}
+		if q.Closed {
+			return &wiki.InvalidError{Field: "body", Key: "question.closed", Message: "the question is closed"}
+		}
+		var aid int64
+		if err := tx.QueryRow(ctx, `INSERT INTO question_answers (question_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`,
+			qid, m.Identity.UserID, body).Scan(&aid); err != nil {
+			return err
+		}
+		if err := s.auditObject(ctx, tx, m, "question.answer", fmt.Sprintf("question:%d", qid),
+			map[string]any{"answer": aid, "articles": len(linked)}); err != nil {
+			return err
+		}
+		if err := linkAnswer(ctx, tx, aid, linked); err != nil {
+			return err
+		}
+		if q.AuthorID == m.Identity.UserID {
+			return nil
+		}
+		to, err := activeUsers(ctx, tx, []string{q.Author}, m.Identity.UserID)
+		if err != nil {
+			return err
+		}
+		return s.notifyQuestion(ctx, tx, to, "question.answered", qid, q.Title, m.Identity.Username)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Question(ctx, m.Identity, qid)
+}
+
+// linkAnswer records the articles an answer links to, in order.
+func linkAnswer(ctx context.Context, tx pgx.Tx, aid int64, linked []int64) error {
+	for i, art := range linked {
+		if _, err := tx.Exec(ctx, `INSERT INTO question_answer_articles (answer_id, position, article_id) VALUES ($1, $2, $3)`, aid, i, art); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAnswer checks an answer's text and resolves its article links
+// ("city/slug") among the articles id may read.
+func (s *Service) checkAnswer(ctx context.Context, id *auth.Identity, body string, articles []string) ([]int64, error) {
 	switch {
 	case strings.TrimSpace(body) == "":
 		return nil, &wiki.InvalidError{Field: "body", Key: "answer.empty", Message: "body is required"}
@@ -372,7 +471,7 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 	case len(articles) > maxAnswerLinks:
 		return nil, &wiki.InvalidError{Field: "articles", Key: "answer.links", Message: "too many articles"}
 	}
-	reader := s.Reader(m.Identity)
+	reader := s.Reader(id)
 	var linked []int64
 	seen := map[string]bool{}
 	for _, ref := range articles {
@@ -394,38 +493,7 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 		}
 		linked = append(linked, a.ID)
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q, err := questionByID(ctx, tx, qid)
-		if err != nil {
-			return err
-		}
-		var aid int64
-		if err := tx.QueryRow(ctx, `INSERT INTO question_answers (question_id, author_id, body) VALUES ($1, $2, $3) RETURNING id`,
-			qid, m.Identity.UserID, body).Scan(&aid); err != nil {
-			return err
-		}
-		if err := s.auditObject(ctx, tx, m, "question.answer", fmt.Sprintf("question:%d", qid),
-			map[string]any{"answer": aid, "articles": len(linked)}); err != nil {
-			return err
-		}
-		for i, art := range linked {
-			if _, err := tx.Exec(ctx, `INSERT INTO question_answer_articles (answer_id, position, article_id) VALUES ($1, $2, $3)`, aid, i, art); err != nil {
-				return err
-			}
-		}
-		if q.AuthorID == m.Identity.UserID {
-			return nil
-		}
-		to, err := activeUsers(ctx, tx, []string{q.Author}, m.Identity.UserID)
-		if err != nil {
-			return err
-		}
-		return s.notifyQuestion(ctx, tx, to, "question.answered", qid, q.Title, m.Identity.Username)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Question(ctx, m.Identity, qid)
+	return linked, nil
 }
 
 // MarkHelpful marks an answer helpful (or not): only the asker may.
@@ -441,7 +509,7 @@ func (s *Service) MarkHelpful(ctx context.Context, m Meta, qid, aid int64, helpf
 		return nil, wiki.ErrForbidden
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE question_answers SET helpful = $3 WHERE id = $2 AND question_id = $1`, qid, aid, helpful)
+		tag, err := tx.Exec(ctx, `UPDATE question_answers SET helpful = $3 WHERE id = $2 AND question_id = $1 AND hidden_at IS NULL`, qid, aid, helpful)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -47,7 +49,16 @@ type Service struct {
 	hooks *webhooks
 	// fresh caches review states for the confirmation button (freshness.go).
 	fresh freshnessCache
+	// skew moves the clock that edit windows are decided by (see Skew).
+	skew atomic.Int64
 }
+
+// Skew moves the clock the service decides edit windows by (comments,
+// questions, answers) by d; tests use it instead of sleeping.
+func (s *Service) Skew(d time.Duration) { s.skew.Add(int64(d)) }
+
+// now is the time edit windows are decided by.
+func (s *Service) now() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
 
 // NewService returns the workflow service.
 func NewService(store *wiki.Store, perm Permissions, log *slog.Logger) *Service {

@@ -14,9 +14,12 @@ import (
 )
 
 // The question flow in the browser (issue 13): a member asks on the
-// questions page with the keyboard-usable form, another answers with an
-// article link, the asker marks the answer helpful; every page passes
-// axe-core's WCAG 2.1 AA rules on a phone and a desktop.
+// questions page with the keyboard-usable form; a member of a city asked
+// finds it among their notifications and answers on the page with an
+// article link; the asker marks the answer helpful and closes the
+// question, which leaves the open list. Every page — with its edit and
+// moderation controls unfolded — passes axe-core's WCAG 2.1 AA rules on a
+// phone and a desktop.
 func TestQuestionFlowInBrowser(t *testing.T) {
 	t.Parallel()
 	axeSrc, err := os.ReadFile(axePath)
@@ -30,9 +33,10 @@ func TestQuestionFlowInBrowser(t *testing.T) {
 	}
 	addUser(t, dbURL, "fragerin", [2]string{"author", "luebeck"})
 	addUser(t, dbURL, "autorin", [2]string{"author", "rostock"})
+	addUser(t, dbURL, "netzadmin", [2]string{"admin", "*"})
 	m := startServer(t, dbURL)
 	base := m.URL()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
 	defer cancel()
 	browser, closeBrowser := startChromium(ctx, t, chromium)
 	defer closeBrowser()
@@ -56,13 +60,54 @@ func TestQuestionFlowInBrowser(t *testing.T) {
 		t.Fatalf("asking: %v", err)
 	}
 
-	// Answer through the API with a link to a demo article.
-	answerer := newClient(t, base)
-	answerer.token = apiToken(t, base, "autorin")
-	status, body := answerer.sendJSON("POST", "/api/v1"+path+"/answers", map[string]any{
-		"body": "Wir messen seit 2024 an der Warnow.", "articles": []string{"rostock/pegelsensoren-an-der-warnow"}})
-	if status != 201 {
-		t.Fatalf("answer: %d %s", status, body)
+	// Unanswered, the asker's page offers editing and closing; unfolded,
+	// the forms pass axe as the rest of the page.
+	const unfold = `(document.querySelectorAll('main details').forEach(d => d.open = true), true)`
+	for _, vp := range signedInViewports {
+		if err := chromedp.Run(asker, vp.emulate); err != nil {
+			t.Fatal(err)
+		}
+		checkSignedInPage(asker, t, axeSrc, base, vp, signedInPage{"question-own", path, "Frage bearbeiten", unfold}, shots)
+	}
+
+	// A member of a city asked (every city, here) finds the question among
+	// their notifications and answers on the page with an article link.
+	answerer, closeAnswerer := browserLogin(browser, t, base, "autorin")
+	defer closeAnswerer()
+	for _, vp := range signedInViewports {
+		if err := chromedp.Run(answerer, vp.emulate); err != nil {
+			t.Fatal(err)
+		}
+		checkSignedInPage(answerer, t, axeSrc, base, vp, signedInPage{"notifications-question", "/notifications", title, ""}, shots)
+	}
+	const answer = "Wir messen seit 2024 an der Warnow."
+	err = chromedp.Run(answerer,
+		chromedp.Click(fmt.Sprintf(`main a[href=%q]`, path), chromedp.ByQuery),
+		waitForPath(`^`+path+`$`),
+		chromedp.WaitVisible("#answer-body", chromedp.ByQuery),
+		chromedp.SendKeys("#answer-body", answer, chromedp.ByQuery),
+		chromedp.SendKeys("#answer-articles", "rostock/pegelsensoren-an-der-warnow", chromedp.ByQuery),
+		chromedp.Click(`form[action$="/answers"] button[type="submit"]`, chromedp.ByQuery),
+		waitForMainText(answer),
+	)
+	if err != nil {
+		t.Fatalf("answering in the browser: %v", err)
+	}
+	for _, vp := range signedInViewports {
+		if err := chromedp.Run(answerer, vp.emulate); err != nil {
+			t.Fatal(err)
+		}
+		// The answer's author may edit it for 15 minutes: the form is there.
+		checkSignedInPage(answerer, t, axeSrc, base, vp, signedInPage{"question-answered", path, "Antwort bearbeiten", unfold}, shots)
+	}
+	// A network admin moderates: hiding is behind a confirming step.
+	admin, closeAdmin := browserLogin(browser, t, base, "netzadmin")
+	defer closeAdmin()
+	for _, vp := range signedInViewports {
+		if err := chromedp.Run(admin, vp.emulate); err != nil {
+			t.Fatal(err)
+		}
+		checkSignedInPage(admin, t, axeSrc, base, vp, signedInPage{"question-moderator", path, "Frage endgültig ausblenden", unfold}, shots)
 	}
 
 	for _, vp := range signedInViewports {
@@ -92,6 +137,23 @@ func TestQuestionFlowInBrowser(t *testing.T) {
 		t.Errorf("the linked article is not shown with its title")
 	}
 	runAxe(asker, t, axeSrc, "after helpful", path)
+
+	// Resolved: the asker closes the question; it leaves the open list.
+	err = chromedp.Run(asker,
+		chromedp.Click(`form[action$="/close"] button`, chromedp.ByQuery),
+		waitForMainText("Diese Frage ist geschlossen"),
+	)
+	if err != nil {
+		t.Fatalf("closing: %v", err)
+	}
+	runAxe(asker, t, axeSrc, "after closing", path)
+	err = chromedp.Run(asker,
+		chromedp.Navigate(base+"/questions"),
+		chromedp.Evaluate(`document.querySelector('main').innerText`, &text),
+	)
+	if err != nil || strings.Contains(text, title) {
+		t.Errorf("the closed question is still among the open ones (%v)", err)
+	}
 }
 
 // waitForMainText waits until the page's main shows want, after a click
