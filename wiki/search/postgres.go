@@ -284,7 +284,7 @@ func searchSQL(r wiki.Reader, q Query, plan queryPlan, tq pgQuery) (string, []an
 	// the same statement: its subquery only runs when asked for.
 	literal := `EXISTS (SELECT 1 FROM matches)`
 	if text && plan.hasTypos() {
-		literal = `EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ ` + hideParam(ep()) + ` AND ` + filter + `)`
+		literal = readableMatch(hideParam(ep()), filter)
 		if ranked {
 			// Mostly one of the ranked candidates answers it.
 			literal = `coalesce((SELECT bool_or(exact) FROM ranked), false) OR ` + literal

@@ -227,6 +227,11 @@ func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 	sim := strconv.FormatFloat(minSimilarity, 'f', -1, 64)
 	// Typos of synonym terms: the term is offered when an article the
 	// reader may read matches its group (see synonymTypo).
+	// Only a word that finds nothing the reader may read is corrected. The
+	// condition stands inside each candidate query, where it does not depend
+	// on their rows: PostgreSQL checks it first and skips the trigram scans
+	// of the word list for every word that matches (nearly all of them).
+	noMatch := `NOT ` + readableMatch("grouped.q", filter)
 	synCTE, synCand := "", ""
 	if len(synGroups) > 0 {
 		sg, sd, sk, tg, tt := ints(synGroups), texts(synDisplays), texts(synKeys), ints(termGroups), texts(termTexts)
@@ -239,7 +244,8 @@ func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 		synCand = `
 			UNION ALL
 			SELECT t.display, similarity(t.key, f.f) FROM syn_terms t JOIN syn USING (g)
-			WHERE t.g = w.g AND EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ syn.q AND ` + filter + `)`
+			WHERE t.g = w.g AND ` + noMatch + `
+			  AND ` + readableMatch("syn.q", filter)
 	}
 	return `WITH alts AS (
 			SELECT x.g, plainto_tsquery('hansewiki_german', x.t) AS q FROM unnest(` + ag + `, ` + at + `) AS x(g, t)),
@@ -251,12 +257,23 @@ func dymSQL(plan queryPlan, filter string, a *sqlArgs) string {
 		CROSS JOIN LATERAL (
 			SELECT c.display FROM (
 			(SELECT s.display, similarity(s.word, f.f) AS sim FROM search_words s
-			WHERE s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= ` + sim + `
+			WHERE ` + noMatch + `
+			  AND s.word % f.f AND s.word <> f.f AND similarity(s.word, f.f) >= ` + sim + `
 			  AND EXISTS (SELECT 1 FROM search_documents d
 			              WHERE d.tsv @@ plainto_tsquery('hansewiki_german', s.word) AND ` + filter + `)
 			ORDER BY similarity(s.word, f.f) DESC, s.word LIMIT 1)` + synCand + `) c
-			ORDER BY c.sim DESC, c.display LIMIT 1) c
-		WHERE NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tsv @@ grouped.q AND ` + filter + `)`
+			ORDER BY c.sim DESC, c.display LIMIT 1) c`
+}
+
+// readableMatch is the condition that a document the reader may read
+// matches the tsquery tsq. A plain EXISTS lets PostgreSQL expect an early
+// hit and scan the table in order instead of asking the text index: 15 ms
+// on 10,000 articles for a word that matches nothing, which is what every
+// typo is. Materialized with a limit above the planner's guess of the
+// matches, the index is used: 0.1–0.4 ms whether the word is rare, common
+// or missing.
+func readableMatch(tsq, filter string) string {
+	return `EXISTS (WITH m AS MATERIALIZED (SELECT 1 FROM search_documents d WHERE d.tsv @@ ` + tsq + ` AND ` + filter + ` LIMIT 1000) SELECT 1 FROM m)`
 }
 
 // dymJSON wraps dymSQL's rows into one JSON array of dymFix.
