@@ -133,6 +133,16 @@ func (s *Service) Members(ctx context.Context, city string) ([]Member, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
 }
 
+// EndingRoles lists username's roles that end by themselves (Until set).
+func (s *Service) EndingRoles(ctx context.Context, username string) ([]Member, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT u.username, u.display_name, r.v1, r.v2, e.until
+		FROM casbin_rules r JOIN users u ON u.username = r.v0
+		JOIN role_ends e ON e.rule_id = r.id
+		WHERE r.ptype = 'g' AND r.v0 = $1
+		ORDER BY r.v2, r.v1`, username)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+}
+
 // ReloadPolicy reads the policy again. Every instance calls it when
 // PolicyChannel announces a change, and after its listener reconnected,
 // since changes may have been missed meanwhile. (casbin's adapter

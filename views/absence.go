@@ -57,18 +57,7 @@ func (s *Server) absenceSection(r *http.Request) (*absenceModel, error) {
 
 // endingRoles are the signed-in user's roles granted until a date.
 func (s *Server) endingRoles(r *http.Request) ([]auth.Member, error) {
-	id := auth.FromContext(r.Context())
-	members, err := s.auth.Members(r.Context(), "")
-	if err != nil {
-		return nil, err
-	}
-	var out []auth.Member
-	for _, m := range members {
-		if m.Username == id.Username && m.Until != nil {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return s.auth.EndingRoles(r.Context(), auth.FromContext(r.Context()).Username)
 }
 
 func absenceInput(r *http.Request) workflow.AbsenceInput {

@@ -144,6 +144,11 @@ func TestAdminPagesGrantRolesUntilADate(t *testing.T) {
 		t.Errorf("greta's role has no end date %s: %+v", until.Format(time.DateOnly), members)
 	}
 	page := send(s, "GET", "/admin/c/luebeck", cityAdmin, "", "").Body.String()
+	// The API tells greta when her role ends.
+	s.opts.Barrier.Sync(ctx)
+	if me := send(s, "GET", "/api/v1/me", greta, "", "").Body.String(); !strings.Contains(me, `{"city":"luebeck","role":"reviewer","until":"`+until.Format(time.DateOnly)+`"}`) {
+		t.Errorf("/api/v1/me does not show the role's end: %s", me)
+	}
 	if !regexp.MustCompile(`bis \d+\. [A-Za-zä]+ \d{4}`).MatchString(page) || !strings.Contains(page, `name="until"`) {
 		t.Error("the city's page does not show the role's end date or the date field")
 	}

@@ -100,16 +100,38 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 type meResponse struct {
-	Username    string       `json:"username"`
-	DisplayName string       `json:"display_name"`
-	Roles       []auth.Grant `json:"roles"`
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name"`
+	Roles       []meRole `json:"roles"`
+}
+
+// meRole is one of the caller's roles; until is its last day
+// ("2027-03-31") when it ends by itself.
+type meRole struct {
+	City  string `json:"city"`
+	Role  string `json:"role"`
+	Until string `json:"until,omitempty"`
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 	id := auth.FromContext(r.Context())
-	roles := id.Grants
-	if roles == nil {
-		roles = []auth.Grant{}
+	roles := make([]meRole, 0, len(id.Grants))
+	var ending []auth.Member
+	if len(id.Grants) > 0 {
+		var err error
+		if ending, err = s.auth.EndingRoles(r.Context(), id.Username); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+	}
+	for _, g := range id.Grants {
+		role := meRole{City: g.City, Role: g.Role}
+		for _, e := range ending {
+			if e.City == g.City && e.Role == g.Role && e.Until != nil {
+				role.Until = e.Until.Format(time.DateOnly)
+			}
+		}
+		roles = append(roles, role)
 	}
 	writeJSON(w, http.StatusOK, meResponse{Username: id.Username, DisplayName: id.DisplayName, Roles: roles})
 }
