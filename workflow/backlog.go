@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Backlog is the work waiting on people and on the mailer, for /metrics.
@@ -22,37 +23,22 @@ type Backlog struct {
 	MailQueued int
 }
 
-// Backlog reads both counts in one round trip.
+// Backlog reads the cities' review figures as the dashboard counts them
+// (cityReviews), as of now, and the mail queue.
 func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
 	b := Backlog{InReview: map[string]int{}, OldestSeconds: map[string]float64{}, Overdue: map[string]int{}, ArticlesOverdue: map[string]int{}}
-	rows, err := s.pool.Query(ctx, `SELECT ci.slug, count(c.id),
-			coalesce(extract(epoch FROM now() - min(c.submitted_at)), 0)::float8,
-			count(c.id) FILTER (WHERE c.due_at < now()),
-			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < now()),
-			(SELECT count(*) FROM mail_queue WHERE sent_at IS NULL)
-		FROM cities ci
-		LEFT JOIN articles a ON a.city = ci.slug
-		LEFT JOIN change_requests c ON c.article_id = a.id AND c.state = $1
-		GROUP BY ci.slug`, InReview)
+	cities, err := s.cityReviews(ctx, true, nil, time.Now())
 	if err != nil {
 		return b, fmt.Errorf("reading the backlog: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var city string
-		var n int
-		var oldest float64
-		var overdue, articles int
-		if err := rows.Scan(&city, &n, &oldest, &overdue, &articles, &b.MailQueued); err != nil {
-			return b, fmt.Errorf("reading the backlog: %w", err)
-		}
-		b.InReview[city] = n
-		b.OldestSeconds[city] = max(0, oldest)
-		b.Overdue[city] = overdue
-		b.ArticlesOverdue[city] = articles
+	for _, c := range cities {
+		b.InReview[c.City] = c.InReview
+		b.OldestSeconds[c.City] = c.Oldest.Seconds()
+		b.Overdue[c.City] = c.Overdue
+		b.ArticlesOverdue[c.City] = c.ArticlesDue
 	}
-	if err := rows.Err(); err != nil {
-		return b, fmt.Errorf("reading the backlog: %w", err)
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM mail_queue WHERE sent_at IS NULL`).Scan(&b.MailQueued); err != nil {
+		return b, fmt.Errorf("reading the mail queue: %w", err)
 	}
 	return b, nil
 }

@@ -71,10 +71,7 @@ func (s *Service) personal(ctx context.Context, id *auth.Identity) (*personalSta
 	if p.watched, err = s.watchedArticles(ctx, id.UserID); err != nil {
 		return nil, err
 	}
-	if p.topics, err = s.watchedTopics(ctx, id.UserID); err != nil {
-		return nil, err
-	}
-	if p.cities, err = s.watchedCities(ctx, id.UserID); err != nil {
+	if p.topics, p.cities, err = s.watchedTopicsAndCities(ctx, id.UserID); err != nil {
 		return nil, err
 	}
 	if p.comments, err = s.recentComments(ctx, id.UserID); err != nil {

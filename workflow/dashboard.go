@@ -62,8 +62,26 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 		return nil, fmt.Errorf("the review dashboard is for city and network administrators: %w", wiki.ErrForbidden)
 	}
 	all := slices.Contains(scope, auth.AllCities)
-	since := asOf.Add(-DashboardWindow)
 	d := &Dashboard{AsOf: asOf}
+	var err error
+	if d.Cities, err = s.cityReviews(ctx, all, scope, asOf); err != nil {
+		return nil, err
+	}
+	cities := make([]string, len(d.Cities))
+	for i, c := range d.Cities {
+		cities[i] = c.City
+	}
+	if d.Reviewers, err = s.reviewerLoad(ctx, cities, asOf.Add(-DashboardWindow)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// cityReviews reads the review figures of the cities in scope (of every
+// city with all) as of asOf: the one definition the dashboard and /metrics
+// (Backlog) share.
+func (s *Service) cityReviews(ctx context.Context, all bool, scope []string, asOf time.Time) ([]CityReview, error) {
+	since := asOf.Add(-DashboardWindow)
 	rows, err := s.pool.Query(ctx, `
 		SELECT ci.slug,
 			count(c.id) FILTER (WHERE c.state = $1),
@@ -80,31 +98,24 @@ func (s *Service) ReviewDashboard(ctx context.Context, id *auth.Identity, asOf t
 		WHERE $2 OR ci.slug = ANY($5)
 		GROUP BY ci.slug ORDER BY ci.slug`, InReview, all, asOf, since, scope)
 	if err != nil {
-		return nil, fmt.Errorf("reading the review dashboard: %w", err)
+		return nil, fmt.Errorf("reading review figures: %w", err)
 	}
+	defer rows.Close()
+	var out []CityReview
 	for rows.Next() {
 		var c CityReview
 		var oldest, median float64
 		if err := rows.Scan(&c.City, &c.InReview, &oldest, &c.Overdue, &c.ArticlesDue, &c.ArticlesStale, &c.Decided, &median); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("reading the review dashboard: %w", err)
+			return nil, fmt.Errorf("reading review figures: %w", err)
 		}
 		c.Oldest = max(0, time.Duration(oldest*float64(time.Second)))
 		c.Median = time.Duration(median * float64(time.Second))
-		d.Cities = append(d.Cities, c)
+		out = append(out, c)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading the review dashboard: %w", err)
+		return nil, fmt.Errorf("reading review figures: %w", err)
 	}
-	cities := make([]string, len(d.Cities))
-	for i, c := range d.Cities {
-		cities[i] = c.City
-	}
-	if d.Reviewers, err = s.reviewerLoad(ctx, cities, since); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return out, nil
 }
 
 // reviewerLoad lists, per city, its own reviewers (network-wide reviewers

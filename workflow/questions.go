@@ -536,49 +536,6 @@ func questionsChanged(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-// WatchTopic starts or stops watching a topic: its new questions reach
-// the watcher.
-func (s *Service) WatchTopic(ctx context.Context, id *auth.Identity, topic string, on bool) error {
-	if err := member(id); err != nil {
-		return err
-	}
-	if _, err := s.store.Topic(ctx, topic); err != nil {
-		return err
-	}
-	var err error
-	if on {
-		_, err = s.pool.Exec(ctx, `INSERT INTO topic_watches (user_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id.UserID, topic)
-	} else {
-		_, err = s.pool.Exec(ctx, `DELETE FROM topic_watches WHERE user_id = $1 AND topic = $2`, id.UserID, topic)
-	}
-	return err
-}
-
-// WatchingTopic reports whether the user watches the topic.
-func (s *Service) WatchingTopic(ctx context.Context, id *auth.Identity, topic string) (bool, error) {
-	if id == nil {
-		return false, nil
-	}
-	p, err := s.personal(ctx, id)
-	if err != nil {
-		return false, err
-	}
-	return p.topics[topic], nil
-}
-
-func (s *Service) watchedTopics(ctx context.Context, userID int64) (map[string]bool, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT topic FROM topic_watches WHERE user_id = $1`, userID)
-	list, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]bool, len(list))
-	for _, t := range list {
-		m[t] = true
-	}
-	return m, nil
-}
-
 // MarkQuestionRead marks the user's notifications about a question read:
 // they have opened it.
 func (s *Service) MarkQuestionRead(ctx context.Context, id *auth.Identity, qid int64) error {
