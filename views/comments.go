@@ -94,7 +94,7 @@ func (s *Server) apiCommentEdit(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	id := commentID(r)
+	id := pathID(r, "id")
 	a, err := s.workflow.EditArticleComment(r.Context(), s.meta(r), id, b.Body)
 	if err != nil {
 		s.apiError(w, r, err)
@@ -120,7 +120,7 @@ func (s *Server) apiCommentDelete(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), commentID(r)); err != nil {
+	if _, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), pathID(r, "id")); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -134,7 +134,7 @@ func (s *Server) apiCommentHide(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, err := s.workflow.HideComment(r.Context(), s.meta(r), commentID(r)); err != nil {
+	if _, err := s.workflow.HideComment(r.Context(), s.meta(r), pathID(r, "id")); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -177,13 +177,8 @@ func (s *Server) commentPost(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, r, "comment.saved", s.url("article", "city", v["city"], "slug", v["slug"])+"#comment-"+strconv.FormatInt(c.ID, 10))
 }
 
-func commentID(r *http.Request) int64 {
-	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
-	return id
-}
-
 func (s *Server) commentEdit(w http.ResponseWriter, r *http.Request) {
-	id := commentID(r)
+	id := pathID(r, "id")
 	a, err := s.workflow.EditArticleComment(r.Context(), s.meta(r), id, r.PostFormValue("body"))
 	if err != nil {
 		s.htmlError(w, r, err)
@@ -193,7 +188,7 @@ func (s *Server) commentEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) commentDelete(w http.ResponseWriter, r *http.Request) {
-	a, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), commentID(r))
+	a, err := s.workflow.DeleteArticleComment(r.Context(), s.meta(r), pathID(r, "id"))
 	if err != nil {
 		s.htmlError(w, r, err)
 		return
@@ -203,7 +198,7 @@ func (s *Server) commentDelete(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) commentHide(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	if err := s.workflow.HideArticleComment(r.Context(), s.meta(r), v["city"], v["slug"], commentID(r)); err != nil {
+	if err := s.workflow.HideArticleComment(r.Context(), s.meta(r), v["city"], v["slug"], pathID(r, "id")); err != nil {
 		s.htmlError(w, r, err)
 		return
 	}

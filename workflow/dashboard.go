@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"hansewiki/auth"
 	"hansewiki/wiki"
 )
@@ -88,7 +90,7 @@ func (s *Service) cityReviews(ctx context.Context, all bool, scope []string, asO
 			coalesce(extract(epoch FROM $3 - min(c.submitted_at) FILTER (WHERE c.state = $1)), 0),
 			count(c.id) FILTER (WHERE c.state = $1 AND c.due_at < $3),
 			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3),
-			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3 - interval '1 month'),
+			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.stale),
 			count(c.id) FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4),
 			coalesce(extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY c.closed_at - c.submitted_at)
 				FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4 AND c.submitted_at IS NOT NULL)), 0)
@@ -204,13 +206,21 @@ func (s *Service) reviewerLoad(ctx context.Context, cities []string, since time.
 	for k := range load {
 		users = append(users, k.user)
 	}
-	names, err := s.displayNames(ctx, users)
+	names, disabled, err := s.displayNames(ctx, users)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ReviewerLoad, 0, len(load))
 	for _, l := range load {
 		l.Name = names[l.Username]
+		// A disabled account decides nothing any more; it stays listed only
+		// for the decisions it made in the window.
+		if disabled[l.Username] {
+			if l.Reviews == 0 {
+				continue
+			}
+			l.Waiting = 0
+		}
 		out = append(out, *l)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -225,19 +235,17 @@ func (s *Service) reviewerLoad(ctx context.Context, cities []string, since time.
 	return out, nil
 }
 
-func (s *Service) displayNames(ctx context.Context, users []string) (map[string]string, error) {
-	names := map[string]string{}
-	rows, err := s.pool.Query(ctx, `SELECT username, display_name FROM users WHERE username = ANY($1)`, users)
-	if err != nil {
-		return nil, fmt.Errorf("reading reviewer names: %w", err)
+// displayNames reads the reviewers' names and which accounts are disabled.
+func (s *Service) displayNames(ctx context.Context, users []string) (names map[string]string, disabled map[string]bool, err error) {
+	names, disabled = map[string]string{}, map[string]bool{}
+	rows, _ := s.pool.Query(ctx, `SELECT username, display_name, disabled FROM users WHERE username = ANY($1)`, users)
+	var u, n string
+	var off bool
+	if _, err := pgx.ForEachRow(rows, []any{&u, &n, &off}, func() error {
+		names[u], disabled[u] = n, off
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("reading reviewer names: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var u, n string
-		if err := rows.Scan(&u, &n); err != nil {
-			return nil, err
-		}
-		names[u] = n
-	}
-	return names, rows.Err()
+	return names, disabled, nil
 }

@@ -53,6 +53,9 @@ type DigestItem struct {
 	PublishedAt       time.Time
 }
 
+// maxDigestItems bounds one digest's list.
+const maxDigestItems = 200
+
 // digestItems is what id may read of what was published in the seven
 // days before asOf in what they follow.
 func (s *Service) digestItems(ctx context.Context, id *auth.Identity, asOf time.Time) ([]DigestItem, error) {
@@ -72,14 +75,16 @@ func (s *Service) digestItems(ctx context.Context, id *auth.Identity, asOf time.
 		       OR r.topics && ARRAY(SELECT topic FROM topic_watches WHERE user_id = $1)
 		       OR a.city IN (SELECT city FROM city_watches WHERE user_id = $1)
 		       OR $4 OR a.city = ANY($3))
-		ORDER BY a.published_at DESC, a.id DESC LIMIT 200`, id.UserID, asOf, cities, all)
+		ORDER BY a.published_at DESC, a.id DESC`, id.UserID, asOf, cities, all)
 	var out []DigestItem
 	var it DigestItem
 	var vis string
 	reader := s.Reader(id)
 	_, err := pgx.ForEachRow(rows, []any{&it.City, &it.Slug, &it.Title, &vis, &it.PublishedAt}, func() error {
 		it.Visibility = wiki.Visibility(vis)
-		if reader.CanRead(it.City, it.Visibility) {
+		// The limit counts readable articles only: a network-wide role
+		// follows every city, and unreadable rows must not crowd them out.
+		if reader.CanRead(it.City, it.Visibility) && len(out) < maxDigestItems {
 			out = append(out, it)
 		}
 		return nil
@@ -95,7 +100,7 @@ func (s *Service) digestJob(ctx context.Context, asOf time.Time) (int, error) {
 	if s.Mail == nil {
 		return 0, nil
 	}
-	week := isoWeek(asOf)
+	week := isoWeek(asOf.In(auth.Berlin)) // days are Berlin days everywhere
 	rows, _ := s.pool.Query(ctx, `SELECT id FROM users u WHERE weekly_digest AND NOT disabled AND email <> ''
 		AND NOT EXISTS (SELECT 1 FROM digest_sends d WHERE d.user_id = u.id AND d.week = $1) ORDER BY id`, week)
 	users, err := pgx.CollectRows(rows, pgx.RowTo[int64])

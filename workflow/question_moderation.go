@@ -278,6 +278,9 @@ func (s *Service) EditAnswer(ctx context.Context, m Meta, qid, aid int64, body s
 		if err := linkAnswer(ctx, tx, aid, linked); err != nil {
 			return err
 		}
+		if err := questionsChanged(ctx, tx); err != nil { // search pages list questions by their answers' words
+			return err
+		}
 		return s.auditObject(ctx, tx, m, "question.answer_edit", fmt.Sprintf("question:%d", qid),
 			map[string]any{"answer": aid, "articles": len(linked)})
 	})

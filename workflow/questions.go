@@ -433,6 +433,10 @@ func (s *Service) Answer(ctx context.Context, m Meta, qid int64, body string, ar
 		if err := linkAnswer(ctx, tx, aid, linked); err != nil {
 			return err
 		}
+		// Search pages list questions by the words of their answers.
+		if err := questionsChanged(ctx, tx); err != nil {
+			return err
+		}
 		if q.AuthorID == m.Identity.UserID {
 			return nil
 		}

@@ -344,6 +344,10 @@ func webhookTargets(ctx context.Context, tx pgx.Tx, kind, city string, question 
 // queueWebhooks queues a delivery of ev to every target that may hear it,
 // in tx: deliveries leave after commit.
 func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent, targets []webhookTarget) error {
+	body, err := json.Marshal(map[string]any{"type": ev.kind, "timestamp": time.Now().UTC().Format(time.RFC3339), "data": ev.data})
+	if err != nil {
+		return err
+	}
 	for _, t := range targets {
 		if !ev.reaches(t.City) {
 			continue
@@ -351,10 +355,6 @@ func (s *Service) queueWebhooks(ctx context.Context, tx pgx.Tx, ev webhookEvent,
 		b := make([]byte, 12)
 		rand.Read(b)
 		msgID := "msg_" + hex.EncodeToString(b)
-		body, err := json.Marshal(map[string]any{"type": ev.kind, "timestamp": time.Now().UTC().Format(time.RFC3339), "data": ev.data})
-		if err != nil {
-			return err
-		}
 		if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, msg_id, event, payload, article_id) VALUES ($1, $2, $3, $4, $5)`,
 			t.ID, msgID, ev.kind, string(body), nullable(ev.articleID)); err != nil {
 			return err

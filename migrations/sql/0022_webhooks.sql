@@ -36,6 +36,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id DESC);
+-- For the cascades: deleting an article or an endpoint finds its rows.
+CREATE INDEX webhook_deliveries_article_idx ON webhook_deliveries (article_id) WHERE article_id IS NOT NULL;
 
 -- Wake the delivery workers of every instance after commit.
 CREATE FUNCTION webhook_delivery_queued() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -47,3 +49,4 @@ CREATE TRIGGER webhook_delivery_queued AFTER INSERT ON webhook_deliveries
     FOR EACH STATEMENT EXECUTE FUNCTION webhook_delivery_queued();
 
 ALTER TABLE notifications ADD COLUMN webhook_id bigint REFERENCES webhook_endpoints (id) ON DELETE SET NULL;
+CREATE INDEX notifications_webhook_idx ON notifications (webhook_id) WHERE webhook_id IS NOT NULL;
