@@ -187,3 +187,7 @@ type RevisionSummary struct {
 	IsCurrent  bool      `json:"-"`
 	BodyBytes  int       `json:"-"`
 }
+
+// MaxQueryRunes is the longest search text that is searched; longer text
+// is cut, for articles (wiki/search) and questions (workflow) alike.
+const MaxQueryRunes = 200

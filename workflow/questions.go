@@ -336,6 +336,9 @@ func (s *Service) Questions(ctx context.Context, id *auth.Identity, f QuestionFi
 	// as a, o, u too.
 	text := ""
 	args := []any{f.Topic, f.City, f.OpenOnly, f.Limit}
+	if r := []rune(strings.TrimSpace(f.Text)); len(r) > wiki.MaxQueryRunes {
+		f.Text = string(r[:wiki.MaxQueryRunes])
+	}
 	if f.Text = strings.TrimSpace(f.Text); f.Text != "" {
 		tq := `(SELECT plainto_tsquery('hansewiki_german', hansewiki_ts_text($5)) || plainto_tsquery('hansewiki_german', hansewiki_ts_text($6)))`
 		text = ` AND q.id IN (

@@ -40,7 +40,7 @@ const MaxLimit = 100
 const DefaultLimit = 20
 
 // maxQueryRunes bounds the text of a query; longer text is cut.
-const maxQueryRunes = 200
+const maxQueryRunes = wiki.MaxQueryRunes
 
 // Query is one search. Values within a filter are alternatives (city A or
 // B); different filters must all hold.

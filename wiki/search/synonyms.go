@@ -141,7 +141,10 @@ func synonymTypo(w string) (t synonymTerm, ok bool) {
 		if st.key == key {
 			return t, false
 		}
-		if d := typoDistance(key, st.key); d > 0 && d < best {
+		// Within the budget of both words, as Meilisearch would forgive
+		// it either way: "Fahrräder" is two edits from "Fahrrad", which
+		// forgives one, so it is a word of its own, not a typo.
+		if d := typoDistance(key, st.key); d > 0 && d < best && d <= typoBudget(st.display) {
 			t, best, ok = st, d, true
 		}
 	}
