@@ -90,7 +90,7 @@ func (s *Service) cityReviews(ctx context.Context, all bool, scope []string, asO
 			coalesce(extract(epoch FROM $3 - min(c.submitted_at) FILTER (WHERE c.state = $1)), 0),
 			count(c.id) FILTER (WHERE c.state = $1 AND c.due_at < $3),
 			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3),
-			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.stale),
+			(SELECT count(*) FROM article_freshness f WHERE f.city = ci.slug AND f.due_at < $3 - interval '1 month'),
 			count(c.id) FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4),
 			coalesce(extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY c.closed_at - c.submitted_at)
 				FILTER (WHERE c.state IN ('published', 'rejected') AND c.closed_at > $4 AND c.submitted_at IS NOT NULL)), 0)

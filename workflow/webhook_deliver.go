@@ -339,12 +339,10 @@ func (s *Service) disableWebhook(ctx context.Context, tx pgx.Tx, endpoint int64,
 		return err
 	}
 	to = append(to, creator)
-	return s.notifyWebhookDisabled(ctx, tx, to, endpoint, hostOf(target))
+	return s.notifyWebhookDisabled(ctx, tx, to, endpoint, target)
 }
 
 // notifyWebhookDisabled writes the notifications and queues the mails.
-// target is the endpoint's scheme and host only: paths and queries may
-// carry tokens (chat services put them there).
 func (s *Service) notifyWebhookDisabled(ctx context.Context, tx pgx.Tx, to []int64, endpoint int64, target string) error {
 	seen := map[int64]bool{}
 	mailed := false
